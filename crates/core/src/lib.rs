@@ -1,0 +1,4 @@
+//! FSPIOP JWS verification core.
+//!
+//! No I/O and no clock: every function that depends on time takes it as an argument.
+
