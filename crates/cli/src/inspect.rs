@@ -1,0 +1,120 @@
+//! `fspiop-guard inspect`: decode a signature header, a request's signature, or a key.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use fspiop_guard_core::b64;
+use fspiop_guard_core::crypto::KeyKind;
+use fspiop_guard_core::header::SignatureHeader;
+use fspiop_guard_core::keys;
+use fspiop_guard_core::profile::Limits;
+
+#[derive(clap::Args)]
+pub struct InspectArgs {
+    /// An FSPIOP-Signature value, or a file holding a key (PEM or JWK), a request, or a
+    /// signature header.
+    input: Option<String>,
+    /// Inspect this key file.
+    #[arg(long, conflicts_with = "input")]
+    key: Option<PathBuf>,
+    /// Inspect the FSPIOP-Signature of this request file.
+    #[arg(long, conflicts_with_all = ["input", "key"])]
+    request: Option<PathBuf>,
+}
+
+/// Runs `inspect`.
+pub fn run(args: InspectArgs) -> Result<ExitCode, String> {
+    if let Some(path) = &args.key {
+        let text = crate::keydir::read_limited(path, 64 * 1024)?;
+        return inspect_key(&text);
+    }
+    if let Some(path) = &args.request {
+        let request = crate::read_request(path)?;
+        let value = request
+            .headers
+            .get("fspiop-signature")
+            .ok_or_else(|| format!("{} has no FSPIOP-Signature header", path.display()))?;
+        return inspect_signature(&value);
+    }
+    let Some(input) = args.input else {
+        return Err("give an FSPIOP-Signature value, a file, --key FILE or --request FILE".to_owned());
+    };
+
+    let path = PathBuf::from(&input);
+    let text = if path.is_file() {
+        crate::keydir::read_limited(&path, 1024 * 1024)?
+    } else {
+        input
+    };
+    let trimmed = text.trim_start();
+    if trimmed.contains("-----BEGIN") || trimmed.contains("\"kty\"") {
+        inspect_key(&text)
+    } else if trimmed.starts_with('{') {
+        inspect_signature(&text)
+    } else if path.is_file() {
+        let request = crate::read_request(&path)?;
+        let value = request
+            .headers
+            .get("fspiop-signature")
+            .ok_or_else(|| format!("{} has no FSPIOP-Signature header", path.display()))?;
+        inspect_signature(&value)
+    } else {
+        Err("input is neither a key, an FSPIOP-Signature value nor a readable file".to_owned())
+    }
+}
+
+fn inspect_key(text: &str) -> Result<ExitCode, String> {
+    let parsed = keys::parse_public_key(text).map_err(|error| format!("not a usable key: {error}"))?;
+    let key = &parsed.key;
+    let mut out = std::io::stdout().lock();
+    let kind = match key.kind() {
+        KeyKind::Rsa { bits } => format!("RSA {bits} bits"),
+        KeyKind::Ec(curve) => format!("EC {curve:?}"),
+    };
+    let lines = [
+        format!("format   {:?}", parsed.format),
+        format!("key      {kind}"),
+        format!("kid      {} (base64url SHA-256 of the SPKI)", key.kid()),
+    ];
+    for line in lines {
+        writeln!(out, "{line}").map_err(|e| e.to_string())?;
+    }
+    for repair in &parsed.repairs {
+        writeln!(out, "repaired {repair}").map_err(|e| e.to_string())?;
+    }
+    for warning in &parsed.warnings {
+        writeln!(out, "warning  {warning}").map_err(|e| e.to_string())?;
+    }
+    write!(out, "{}", key.to_pem()).map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn inspect_signature(value: &str) -> Result<ExitCode, String> {
+    let limits = Limits::default();
+    let header = SignatureHeader::parse(value, &limits)
+        .map_err(|error| format!("{}: {}", error.reason.code(), error.detail))?;
+    let protected = header
+        .protected(&limits)
+        .map_err(|error| format!("{}: {}", error.reason.code(), error.detail))?;
+    let signature_len = b64::decode(&header.signature_b64).map(|s| s.len()).unwrap_or(0);
+
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "protected header").map_err(|e| e.to_string())?;
+    for (name, value) in protected.object().iter() {
+        writeln!(
+            out,
+            "  {:<20} {}",
+            name.to_string_lossy(),
+            fspiop_guard_core::header::display_value(value)
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    writeln!(
+        out,
+        "signature            {signature_len} bytes ({} base64url characters)",
+        header.signature_b64.len()
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}

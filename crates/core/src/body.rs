@@ -1,0 +1,110 @@
+//! The request body as the SDK's body parser reads it before JWS validation.
+//!
+//! sdk-scheme-adapter parses bodies with co-body in strict mode: the bytes are decoded as
+//! UTF-8 (invalid sequences become U+FFFD, a leading byte-order mark is dropped), an empty
+//! body becomes `{}`, and anything but a JSON object or array is refused. The parsed value
+//! is what the SDK validator re-serialises, so canonical payload forms start from here.
+
+use std::fmt;
+
+use crate::json::{self, KeyOrder, ParseReport, Value};
+
+/// A body parsed as JSON, with what the parser noticed on the way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParsedBody {
+    /// The parsed value (always an object or array).
+    pub value: Value,
+    /// Duplicate keys, lossy numbers and `__proto__` members seen while parsing.
+    pub report: ParseReport,
+}
+
+impl ParsedBody {
+    /// Re-serialises the body as `JSON.stringify` would, in the given key order.
+    pub fn canonical(&self, order: KeyOrder) -> String {
+        json::stringify(&self.value, order)
+    }
+}
+
+/// Why a body is not accepted as JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BodyError {
+    /// The first significant character is not `{` or `[`.
+    NotObjectOrArray,
+    /// The JSON itself is invalid or too deep.
+    Json(json::JsonError),
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BodyError::NotObjectOrArray => f.write_str(
+                "body must be a JSON object or array (strict JSON body parsing, as the SDK does)",
+            ),
+            BodyError::Json(error) => write!(f, "body is not valid JSON: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {}
+
+/// Parses a body the way co-body's strict JSON mode does.
+pub fn parse_body(raw: &[u8], max_depth: usize) -> Result<ParsedBody, BodyError> {
+    let text = String::from_utf8_lossy(raw);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+
+    if text.is_empty() {
+        return Ok(ParsedBody {
+            value: Value::Object(json::Object::default()),
+            report: ParseReport::default(),
+        });
+    }
+
+    let first = text.trim_start_matches([' ', '\t', '\n', '\r']).chars().next();
+    if !matches!(first, Some('{') | Some('[')) {
+        return Err(BodyError::NotObjectOrArray);
+    }
+
+    let limits = json::Limits {
+        max_bytes: usize::MAX,
+        max_depth,
+    };
+    let parsed = json::parse(text, &limits).map_err(BodyError::Json)?;
+    Ok(ParsedBody {
+        value: parsed.value,
+        report: parsed.report,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_body_reads_as_empty_object() {
+        let parsed = parse_body(b"", 10).unwrap();
+        assert_eq!(parsed.canonical(KeyOrder::Sorted), "{}");
+    }
+
+    #[test]
+    fn top_level_string_is_refused() {
+        assert_eq!(parse_body(b"\"hello\"", 10), Err(BodyError::NotObjectOrArray));
+    }
+
+    #[test]
+    fn byte_order_mark_is_dropped() {
+        let parsed = parse_body("\u{feff}{\"a\":1}".as_bytes(), 10).unwrap();
+        assert_eq!(parsed.canonical(KeyOrder::Sorted), "{\"a\":1}");
+    }
+
+    #[test]
+    fn leading_whitespace_is_allowed() {
+        assert!(parse_body(b" \n[1]", 10).is_ok());
+    }
+
+    #[test]
+    fn proto_member_is_reported() {
+        let parsed = parse_body(br#"{"a":{"__proto__":{}}}"#, 10).unwrap();
+        assert!(parsed.report.proto_key);
+    }
+}

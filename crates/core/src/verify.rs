@@ -1,0 +1,570 @@
+//! The verifier: runs every check on one request and returns a [`Verdict`].
+//!
+//! The order of checks follows the Mojaloop SDK validator, so the first failure a request
+//! meets here is the one the SDK reports: body parse, `FSPIOP-Source`, key lookup, JWS
+//! headers, signature header, protected header, `alg`, key fit, signature, then the
+//! protected fields against the headers. Field bindings run only after the signature has
+//! verified, so a tampered protected header always shows up as `SIGNATURE_MISMATCH`.
+
+use std::sync::Arc;
+
+use crate::b64;
+use crate::body::{self, ParsedBody};
+use crate::crypto::{Algorithm, KeyKind, PublicKey, SignatureVerifier, VerifyError};
+use crate::header::{self, HeaderError, ProtectedHeader, SignatureHeader};
+use crate::httpdate;
+use crate::json::Value;
+use crate::keys::KeyStore;
+use crate::profile::{BodyJson, PayloadForm, Profile};
+use crate::request::Request;
+use crate::rules::RequestRules;
+use crate::verdict::{Check, CheckId, Detail, Outcome, Reason, Verdict, Warning};
+
+/// Everything a verification needs besides the request.
+pub struct VerifyContext<'a> {
+    /// The policy to enforce.
+    pub profile: &'a Profile,
+    /// The JWS public keys, per participant.
+    pub keys: &'a KeyStore,
+    /// Which requests need a signature; `None` verifies every request.
+    pub rules: Option<&'a RequestRules>,
+    /// Verification time, unix seconds (keys retire and `Date` windows are judged at it).
+    pub now: i64,
+    /// The engine that does the signature arithmetic.
+    pub crypto: &'a dyn SignatureVerifier,
+}
+
+/// A failed check: which one, why, and the values behind it.
+struct Reject {
+    check: CheckId,
+    reason: Reason,
+    detail: Option<Detail>,
+}
+
+impl Reject {
+    fn new(check: CheckId, reason: Reason) -> Reject {
+        Reject {
+            check,
+            reason,
+            detail: None,
+        }
+    }
+
+    fn text(check: CheckId, reason: Reason, text: impl Into<String>) -> Reject {
+        Reject {
+            check,
+            reason,
+            detail: Some(Detail::Text(text.into())),
+        }
+    }
+
+    fn mismatch(check: CheckId, reason: Reason, protected: String, actual: String) -> Reject {
+        Reject {
+            check,
+            reason,
+            detail: Some(Detail::Mismatch { protected, actual }),
+        }
+    }
+
+    fn header(check: CheckId, error: HeaderError) -> Reject {
+        Reject::text(check, error.reason, error.detail)
+    }
+}
+
+/// Verifies one request and explains the outcome.
+///
+/// The caller owes nothing else: the verdict is final for this profile, key set and time.
+/// A rejection carries the first failing check; an acceptance names the key (`kid`) and
+/// payload form that verified.
+pub fn verify(request: &Request, ctx: &VerifyContext<'_>) -> Verdict {
+    let mut verdict = Verdict::new();
+    match run(request, ctx, &mut verdict) {
+        Ok(()) => verdict.accepted = true,
+        Err(reject) => {
+            verdict.checks.push(Check {
+                id: reject.check,
+                outcome: Outcome::Fail,
+            });
+            verdict.reason = Some(reject.reason);
+            verdict.detail = reject.detail;
+        }
+    }
+    verdict
+}
+
+fn pass(verdict: &mut Verdict, id: CheckId) {
+    verdict.checks.push(Check {
+        id,
+        outcome: Outcome::Pass,
+    });
+}
+
+fn not_applicable(verdict: &mut Verdict, id: CheckId) {
+    verdict.checks.push(Check {
+        id,
+        outcome: Outcome::NotApplicable,
+    });
+}
+
+fn run(request: &Request, ctx: &VerifyContext<'_>, verdict: &mut Verdict) -> Result<(), Reject> {
+    let profile = ctx.profile;
+    let limits = &profile.limits;
+
+    if let Some(rules) = ctx.rules {
+        if !rules.requires_signature(&request.method, request.path()) {
+            verdict.not_required = true;
+            not_applicable(verdict, CheckId::SignatureRequired);
+            return Ok(());
+        }
+        pass(verdict, CheckId::SignatureRequired);
+    }
+
+    // Body: size first, then JSON as the profile requires (the SDK parses the body before
+    // any JWS check, so a body it cannot parse never reaches the signature).
+    let raw_body: &[u8] = request.body.as_deref().unwrap_or_default();
+    if raw_body.len() > limits.max_body_bytes {
+        return Err(Reject::text(
+            CheckId::BodySize,
+            Reason::BodyTooLarge,
+            format!("body is {} bytes, the limit is {}", raw_body.len(), limits.max_body_bytes),
+        ));
+    }
+    pass(verdict, CheckId::BodySize);
+    let parsed_body = check_body(raw_body, profile, verdict)?;
+
+    // Source participant and its keys.
+    let Some(source) = request.headers.get_present("fspiop-source") else {
+        return Err(Reject::new(CheckId::SourceHeader, Reason::MissingSourceHeader));
+    };
+    verdict.participant = Some(source.to_string());
+    pass(verdict, CheckId::SourceHeader);
+    let candidates = source_keys(ctx, &source)?;
+    pass(verdict, CheckId::SourceKey);
+
+    // The three JWS headers.
+    let Some(signature_value) = request.headers.get_present("fspiop-signature") else {
+        return Err(Reject::new(CheckId::JwsHeaders, Reason::MissingSignatureHeader));
+    };
+    let Some(uri_header) = request.headers.get_present("fspiop-uri") else {
+        return Err(Reject::new(CheckId::JwsHeaders, Reason::MissingUriHeader));
+    };
+    let Some(method_header) = request.headers.get_present("fspiop-http-method") else {
+        return Err(Reject::new(CheckId::JwsHeaders, Reason::MissingMethodHeader));
+    };
+    pass(verdict, CheckId::JwsHeaders);
+
+    // FSPIOP-Signature, then the protected header it carries.
+    let signature_header = SignatureHeader::parse(&signature_value, limits)
+        .map_err(|error| Reject::header(CheckId::SignatureHeader, error))?;
+    pass(verdict, CheckId::SignatureHeader);
+    let protected = signature_header
+        .protected(limits)
+        .map_err(|error| Reject::header(CheckId::ProtectedHeader, error))?;
+    let signature = signature_header
+        .signature()
+        .map_err(|error| Reject::header(CheckId::SignatureHeader, error))?;
+    pass(verdict, CheckId::ProtectedHeader);
+
+    // Algorithm and key fit, before any expensive arithmetic.
+    let alg = check_algorithm(&protected, profile)?;
+    verdict.alg = Some(alg);
+    pass(verdict, CheckId::Algorithm);
+    let fitting = fit_keys(&candidates, alg, profile)?;
+    if let Some(expected) = alg.ecdsa_signature_len() {
+        if signature.len() != expected {
+            return Err(Reject::text(
+                CheckId::KeyFit,
+                Reason::EcdsaSignatureLength,
+                format!(
+                    "{} signatures are {expected} bytes (r||s), this one is {} (DER-encoded?)",
+                    alg.name(),
+                    signature.len()
+                ),
+            ));
+        }
+    }
+    pass(verdict, CheckId::KeyFit);
+
+    // The signature itself, over each allowed payload form in turn.
+    let (key, form) = check_signature(
+        ctx,
+        &signature_header.protected_b64,
+        &signature,
+        alg,
+        &fitting,
+        raw_body,
+        parsed_body.as_ref(),
+        verdict,
+    )?;
+    verdict.key_id = Some(key.kid().to_owned());
+    verdict.payload_form = Some(form);
+    pass(verdict, CheckId::Signature);
+    if form.is_canonical() && verdict.forms_tried.contains(&PayloadForm::Raw) {
+        verdict.warnings.push(Warning::BodyReserialised { form });
+    }
+    if let KeyKind::Rsa { bits } = key.kind() {
+        if bits < profile.warn_rsa_bits {
+            verdict.warnings.push(Warning::WeakRsaKey {
+                bits,
+                recommended: profile.warn_rsa_bits,
+            });
+        }
+    }
+
+    // Protected fields against the headers, exactly as the SDK compares them.
+    check_bindings(request, &protected, &source, &uri_header, &method_header, verdict)?;
+
+    // Spec-level checks the SDK never makes.
+    if profile.bind_request_line {
+        check_request_line(request, &protected, verdict)?;
+    }
+    if let Some(window) = profile.date_window_secs {
+        check_date_window(&protected, window, ctx.now)?;
+        pass(verdict, CheckId::DateWindow);
+    }
+    Ok(())
+}
+
+fn check_body(
+    raw_body: &[u8],
+    profile: &Profile,
+    verdict: &mut Verdict,
+) -> Result<Option<ParsedBody>, Reject> {
+    if !profile.needs_parsed_body() {
+        return Ok(None);
+    }
+
+    let parsed = match body::parse_body(raw_body, profile.limits.max_body_json_depth) {
+        Ok(parsed) => parsed,
+        Err(error) if profile.body_json == BodyJson::Required => {
+            return Err(Reject::text(CheckId::BodyJson, Reason::BodyNotJson, error.to_string()));
+        }
+        Err(_) => {
+            not_applicable(verdict, CheckId::BodyJson);
+            return Ok(None);
+        }
+    };
+
+    if parsed.report.proto_key && profile.body_json == BodyJson::Required {
+        return Err(Reject::text(
+            CheckId::BodyJson,
+            Reason::BodyProtoKey,
+            "the SDK's body parser rejects a __proto__ member at any depth",
+        ));
+    }
+    if parsed.report.duplicate_keys && profile.reject_duplicate_keys {
+        return Err(Reject::new(CheckId::BodyJson, Reason::BodyDuplicateKey));
+    }
+    if parsed.report.lossy_numbers && profile.reject_lossy_numbers {
+        return Err(Reject::new(CheckId::BodyJson, Reason::BodyLossyNumber));
+    }
+    pass(verdict, CheckId::BodyJson);
+    Ok(Some(parsed))
+}
+
+/// Returns the participant's keys that are active at `now`, newest first.
+fn source_keys(ctx: &VerifyContext<'_>, source: &str) -> Result<Vec<Arc<PublicKey>>, Reject> {
+    let active: Vec<Arc<PublicKey>> = ctx
+        .keys
+        .active(source, ctx.now)
+        .map(|entry| Arc::clone(&entry.key))
+        .collect();
+    if !active.is_empty() {
+        return Ok(active);
+    }
+
+    if let Some(reason) = ctx.keys.unusable_reason(source) {
+        return Err(Reject::text(CheckId::SourceKey, Reason::KeyUnusable, reason.to_owned()));
+    }
+    let retired = ctx.keys.entries(source).len();
+    let detail = if retired > 0 {
+        format!("all {retired} keys of {source:?} are retired; publish the current key")
+    } else {
+        format!(
+            "{} participants have keys; add a key for {source:?} or check the FSPIOP-Source spelling",
+            ctx.keys.participants().count()
+        )
+    };
+    Err(Reject::text(CheckId::SourceKey, Reason::UnknownSource, detail))
+}
+
+fn check_algorithm(protected: &ProtectedHeader, profile: &Profile) -> Result<Algorithm, Reject> {
+    let value = match protected.member("alg") {
+        None | Some(Value::Null) => {
+            return Err(Reject::new(CheckId::Algorithm, Reason::AlgMissing));
+        }
+        Some(value) => value,
+    };
+    let name = header::display_value(value);
+    let alg = match value {
+        Value::String(_) => Algorithm::from_name(&name),
+        _ => None,
+    };
+    match alg {
+        Some(alg) if profile.algorithms.contains(&alg) => Ok(alg),
+        _ => {
+            let allowed: Vec<&str> = profile.algorithms.iter().map(|a| a.name()).collect();
+            Err(Reject::text(
+                CheckId::Algorithm,
+                Reason::AlgNotAllowed,
+                format!("alg {name:?}; profile {} allows {}", profile.name, allowed.join(", ")),
+            ))
+        }
+    }
+}
+
+/// Keeps the keys whose type fits `alg` and whose size the profile accepts.
+fn fit_keys(
+    candidates: &[Arc<PublicKey>],
+    alg: Algorithm,
+    profile: &Profile,
+) -> Result<Vec<Arc<PublicKey>>, Reject> {
+    let typed: Vec<&Arc<PublicKey>> = candidates.iter().filter(|k| k.fits(alg).is_ok()).collect();
+    if typed.is_empty() {
+        let kinds: Vec<String> = candidates.iter().map(|k| describe_kind(k.kind())).collect();
+        return Err(Reject::text(
+            CheckId::KeyFit,
+            Reason::KeyAlgMismatch,
+            format!("alg {} with key {}", alg.name(), kinds.join(", ")),
+        ));
+    }
+
+    let sized: Vec<Arc<PublicKey>> = typed
+        .iter()
+        .filter(|key| match (key.kind(), profile.min_rsa_bits) {
+            (KeyKind::Rsa { bits }, Some(min)) => bits >= min,
+            _ => true,
+        })
+        .map(|key| Arc::clone(key))
+        .collect();
+    if sized.is_empty() {
+        return Err(Reject::text(
+            CheckId::KeyFit,
+            Reason::KeyTooSmall,
+            format!(
+                "profile {} needs RSA keys of at least {} bits",
+                profile.name,
+                profile.min_rsa_bits.unwrap_or_default()
+            ),
+        ));
+    }
+    Ok(sized)
+}
+
+fn describe_kind(kind: KeyKind) -> String {
+    match kind {
+        KeyKind::Rsa { bits } => format!("RSA-{bits}"),
+        KeyKind::Ec(curve) => format!("EC {curve:?}"),
+    }
+}
+
+/// Builds the JWS signing input `protectedHeader || '.' || base64url(payload)`.
+pub fn signing_input(protected_b64: &str, payload: &[u8]) -> Vec<u8> {
+    let mut input = Vec::with_capacity(protected_b64.len() + 1 + payload.len().div_ceil(3) * 4);
+    input.extend_from_slice(protected_b64.as_bytes());
+    input.push(b'.');
+    input.extend_from_slice(b64::encode(payload).as_bytes());
+    input
+}
+
+/// Returns the payload bytes of one form, or `None` when the body is not JSON.
+pub fn payload_for(form: PayloadForm, raw_body: &[u8], parsed: Option<&ParsedBody>) -> Option<Vec<u8>> {
+    match form {
+        PayloadForm::Raw => Some(raw_body.to_vec()),
+        PayloadForm::SortedJson => parsed.map(|p| p.canonical(crate::json::KeyOrder::Sorted).into_bytes()),
+        PayloadForm::InsertionJson => {
+            parsed.map(|p| p.canonical(crate::json::KeyOrder::Insertion).into_bytes())
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_signature(
+    ctx: &VerifyContext<'_>,
+    protected_b64: &str,
+    signature: &[u8],
+    alg: Algorithm,
+    keys: &[Arc<PublicKey>],
+    raw_body: &[u8],
+    parsed: Option<&ParsedBody>,
+    verdict: &mut Verdict,
+) -> Result<(Arc<PublicKey>, PayloadForm), Reject> {
+    for &form in &ctx.profile.payload_forms {
+        let Some(payload) = payload_for(form, raw_body, parsed) else {
+            continue;
+        };
+        verdict.forms_tried.push(form);
+        let input = signing_input(protected_b64, &payload);
+
+        for key in keys {
+            match ctx.crypto.verify(key, alg, &input, signature) {
+                Ok(()) => return Ok((Arc::clone(key), form)),
+                Err(VerifyError::SignatureLength { expected, actual, .. }) => {
+                    return Err(Reject::text(
+                        CheckId::KeyFit,
+                        Reason::EcdsaSignatureLength,
+                        format!("expected {expected} bytes, got {actual}"),
+                    ));
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    Err(Reject::new(CheckId::Signature, Reason::SignatureMismatch))
+}
+
+fn check_bindings(
+    request: &Request,
+    protected: &ProtectedHeader,
+    source: &str,
+    uri_header: &str,
+    method_header: &str,
+    verdict: &mut Verdict,
+) -> Result<(), Reject> {
+    let bound = [
+        ("FSPIOP-URI", uri_header, CheckId::UriBinding, Reason::ProtectedUriMissing, Reason::UriMismatch),
+        (
+            "FSPIOP-HTTP-Method",
+            method_header,
+            CheckId::MethodBinding,
+            Reason::ProtectedMethodMissing,
+            Reason::MethodMismatch,
+        ),
+        (
+            "FSPIOP-Source",
+            source,
+            CheckId::SourceBinding,
+            Reason::ProtectedSourceMissing,
+            Reason::SourceMismatch,
+        ),
+    ];
+    for (member, header_value, check, missing, mismatch) in bound {
+        let Some(value) = protected.present(member) else {
+            return Err(Reject::new(check, missing));
+        };
+        if !header::equals_header(value, header_value) {
+            return Err(Reject::mismatch(
+                check,
+                mismatch,
+                header::display_value(value),
+                header_value.to_owned(),
+            ));
+        }
+        pass(verdict, check);
+    }
+
+    // Date: checked only when protected, as the SDK does.
+    match protected.present("Date") {
+        None => not_applicable(verdict, CheckId::DateBinding),
+        Some(value) => {
+            let Some(date) = request.headers.get_present("date") else {
+                return Err(Reject::new(CheckId::DateBinding, Reason::DateMissingInHttp));
+            };
+            if !header::equals_header(value, &date) {
+                return Err(Reject::mismatch(
+                    CheckId::DateBinding,
+                    Reason::DateMismatch,
+                    header::display_value(value),
+                    date.to_string(),
+                ));
+            }
+            pass(verdict, CheckId::DateBinding);
+        }
+    }
+
+    // Destination, both ways: an unprotected destination header is rejected too.
+    let protected_destination = protected.present("FSPIOP-Destination");
+    let header_destination = request.headers.get_present("fspiop-destination");
+    match (protected_destination, header_destination) {
+        (None, None) => not_applicable(verdict, CheckId::DestinationBinding),
+        (None, Some(_)) => {
+            return Err(Reject::new(
+                CheckId::DestinationBinding,
+                Reason::DestinationNotProtected,
+            ));
+        }
+        (Some(_), None) => {
+            return Err(Reject::new(
+                CheckId::DestinationBinding,
+                Reason::DestinationMissingInHttp,
+            ));
+        }
+        (Some(value), Some(destination)) => {
+            if !header::equals_header(value, &destination) {
+                return Err(Reject::mismatch(
+                    CheckId::DestinationBinding,
+                    Reason::DestinationMismatch,
+                    header::display_value(value),
+                    destination.to_string(),
+                ));
+            }
+            pass(verdict, CheckId::DestinationBinding);
+        }
+    }
+    Ok(())
+}
+
+/// Binds the protected request line to the real one (FSPIOP Signature v1.1 §3.2).
+///
+/// The request target must equal the protected `FSPIOP-URI` or end with it, so a path
+/// prefix added by an ingress (`/fspiop/quotes` for `/quotes`) still matches. Nothing is
+/// percent-decoded: both sides are compared as sent.
+fn check_request_line(
+    request: &Request,
+    protected: &ProtectedHeader,
+    verdict: &mut Verdict,
+) -> Result<(), Reject> {
+    let uri = protected
+        .present("FSPIOP-URI")
+        .map(header::display_value)
+        .unwrap_or_default();
+    let target = request.target.as_str();
+    let matches = target == uri || (uri.len() > 1 && uri.starts_with('/') && target.ends_with(&uri));
+    if !matches {
+        return Err(Reject::mismatch(
+            CheckId::RequestLineUri,
+            Reason::RequestUriMismatch,
+            uri,
+            target.to_owned(),
+        ));
+    }
+    pass(verdict, CheckId::RequestLineUri);
+
+    let method = protected
+        .present("FSPIOP-HTTP-Method")
+        .map(header::display_value)
+        .unwrap_or_default();
+    if method != request.method {
+        return Err(Reject::mismatch(
+            CheckId::RequestLineMethod,
+            Reason::RequestMethodMismatch,
+            method,
+            request.method.clone(),
+        ));
+    }
+    pass(verdict, CheckId::RequestLineMethod);
+    Ok(())
+}
+
+fn check_date_window(protected: &ProtectedHeader, window: u64, now: i64) -> Result<(), Reject> {
+    let Some(value) = protected.present("Date") else {
+        return Err(Reject::new(CheckId::DateWindow, Reason::DateNotProtected));
+    };
+    let text = header::display_value(value);
+    let Some(signed_at) = httpdate::parse(&text) else {
+        return Err(Reject::text(
+            CheckId::DateWindow,
+            Reason::DateInvalid,
+            format!("{text:?} is not an IMF-fixdate such as \"Wed, 13 May 2026 14:39:12 GMT\""),
+        ));
+    };
+    let skew = now.abs_diff(signed_at);
+    if skew > window {
+        return Err(Reject::text(
+            CheckId::DateWindow,
+            Reason::DateOutOfWindow,
+            format!("Date {text:?} is {skew} s from now, the window is {window} s"),
+        ));
+    }
+    Ok(())
+}
