@@ -81,7 +81,7 @@ pub fn verify_lines(profile: &Profile, base_keys: &KeyStore, now: i64) -> Result
             Ok(parsed) => parsed,
             Err(error) => return error_line("null", &format!("input line is not JSON: {error}")),
         };
-        let Value::Object(object) = parsed.value else {
+        let Ok(object) = parsed.value.into_object() else {
             return error_line("null", "input line must be a JSON object");
         };
         let id = id_of(&object);
@@ -148,7 +148,7 @@ pub fn sign_lines() -> Result<ExitCode, String> {
             Ok(parsed) => parsed,
             Err(error) => return error_line("null", &format!("input line is not JSON: {error}")),
         };
-        let Value::Object(object) = parsed.value else {
+        let Ok(object) = parsed.value.into_object() else {
             return error_line("null", "input line must be a JSON object");
         };
         let id = id_of(&object);

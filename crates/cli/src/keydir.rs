@@ -70,7 +70,7 @@ fn load_json_map(file: &Path, store: &mut KeyStore, notes: &mut Vec<LoadNote>) -
     let text = read_limited(file, MAX_KEY_MAP_BYTES)?;
     let parsed = json::parse(&text, &json::Limits::default())
         .map_err(|error| format!("key map {} is not JSON: {error}", file.display()))?;
-    let Value::Object(map) = parsed.value else {
+    let Ok(map) = parsed.value.into_object() else {
         return Err(format!(
             "key map {} must be a JSON object of {{\"<fspId>\": \"<PEM>\"}}",
             file.display()

@@ -62,12 +62,12 @@ impl SignatureHeader {
         let parsed = json::parse(value, &json_limits).map_err(|error| {
             HeaderError::new(Reason::SignatureHeaderNotJson, error.to_string())
         })?;
-        let Value::Object(object) = parsed.value else {
-            return Err(HeaderError::new(
+        let object = parsed.value.into_object().map_err(|other| {
+            HeaderError::new(
                 Reason::SignatureHeaderNotObject,
-                format!("FSPIOP-Signature is a JSON {}", type_name(&parsed.value)),
-            ));
-        };
+                format!("FSPIOP-Signature is a JSON {}", type_name(&other)),
+            )
+        })?;
 
         let protected_b64 = match object.get("protectedHeader") {
             Some(Value::String(text)) if !text.units().is_empty() => text.to_string_lossy(),
@@ -186,9 +186,9 @@ impl ProtectedHeader {
                 format!("decoded protected header: {error}"),
             )
         })?;
-        match parsed.value {
-            Value::Object(object) => Ok(ProtectedHeader { object }),
-            other => Err(HeaderError::new(
+        match parsed.value.into_object() {
+            Ok(object) => Ok(ProtectedHeader { object }),
+            Err(other) => Err(HeaderError::new(
                 Reason::ProtectedHeaderNotJson,
                 format!("decoded protected header is a JSON {}", type_name(&other)),
             )),

@@ -57,15 +57,10 @@ fn load_cases(dir: &std::path::Path) -> Vec<Object> {
         max_bytes: 256 * 1024 * 1024,
         max_depth: 64,
     };
-    let Value::Array(cases) = json::parse(&text, &limits).unwrap().value else {
-        panic!("corpus.json is not an array");
-    };
+    let cases = json::parse(&text, &limits).unwrap().value.into_array().unwrap();
     cases
         .into_iter()
-        .map(|case| match case {
-            Value::Object(object) => object,
-            _ => panic!("corpus case is not an object"),
-        })
+        .map(|case| case.into_object().unwrap())
         .collect()
 }
 

@@ -130,6 +130,23 @@ pub enum Value {
 }
 
 impl Value {
+    /// Moves the object out of an object value, or returns the value unchanged.
+    /// (`Value` implements `Drop`, so a `match` cannot move its fields out.)
+    pub fn into_object(mut self) -> Result<Object, Value> {
+        match &mut self {
+            Value::Object(object) => Ok(std::mem::take(object)),
+            _ => Err(self),
+        }
+    }
+
+    /// Moves the elements out of an array value, or returns the value unchanged.
+    pub fn into_array(mut self) -> Result<Vec<Value>, Value> {
+        match &mut self {
+            Value::Array(items) => Ok(std::mem::take(items)),
+            _ => Err(self),
+        }
+    }
+
     /// Returns the string converted to UTF-8 with lone surrogates replaced by
     /// U+FFFD, or `None` if the value is not a string.
     pub fn as_str(&self) -> Option<String> {
