@@ -2,3 +2,5 @@
 //!
 //! No I/O and no clock: every function that depends on time takes it as an argument.
 
+pub mod crypto;
+pub mod keys;
