@@ -1053,6 +1053,23 @@ fn rsa_signing_encoding(alg: Algorithm) -> Option<&'static dyn RsaEncoding> {
 }
 
 /// Throwaway test keys, generated with OpenSSL 3 for tests only.
+impl serde::Serialize for Algorithm {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Algorithm {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Algorithm::from_name(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown JWS algorithm {name:?}; use RS256, RS384, RS512, PS256, PS384, PS512, ES256 or ES384"
+            ))
+        })
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod test_keys {
     /// 2048-bit RSA private key, PKCS #1.
@@ -1832,3 +1849,4 @@ mod tests {
         }
     }
 }
+
