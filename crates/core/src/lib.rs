@@ -3,3 +3,4 @@
 //! No I/O and no clock: every function that depends on time takes it as an argument.
 
 pub mod request;
+pub mod uri;
