@@ -38,7 +38,9 @@ pub fn run(args: InspectArgs) -> Result<ExitCode, String> {
         return inspect_signature(&value);
     }
     let Some(input) = args.input else {
-        return Err("give an FSPIOP-Signature value, a file, --key FILE or --request FILE".to_owned());
+        return Err(
+            "give an FSPIOP-Signature value, a file, --key FILE or --request FILE".to_owned(),
+        );
     };
 
     let path = PathBuf::from(&input);
@@ -65,7 +67,8 @@ pub fn run(args: InspectArgs) -> Result<ExitCode, String> {
 }
 
 fn inspect_key(text: &str) -> Result<ExitCode, String> {
-    let parsed = keys::parse_public_key(text).map_err(|error| format!("not a usable key: {error}"))?;
+    let parsed =
+        keys::parse_public_key(text).map_err(|error| format!("not a usable key: {error}"))?;
     let key = &parsed.key;
     let mut out = std::io::stdout().lock();
     let kind = match key.kind() {
@@ -97,7 +100,9 @@ fn inspect_signature(value: &str) -> Result<ExitCode, String> {
     let protected = header
         .protected(&limits)
         .map_err(|error| format!("{}: {}", error.reason.code(), error.detail))?;
-    let signature_len = b64::decode(&header.signature_b64).map(|s| s.len()).unwrap_or(0);
+    let signature_len = b64::decode(&header.signature_b64)
+        .map(|s| s.len())
+        .unwrap_or(0);
 
     let mut out = std::io::stdout().lock();
     writeln!(out, "protected header").map_err(|e| e.to_string())?;

@@ -55,7 +55,11 @@ pub fn load(path: &Path, store: &mut KeyStore) -> Result<Vec<LoadNote>, String> 
     Ok(notes)
 }
 
-fn load_pem_file(file: &Path, store: &mut KeyStore, notes: &mut Vec<LoadNote>) -> Result<(), String> {
+fn load_pem_file(
+    file: &Path,
+    store: &mut KeyStore,
+    notes: &mut Vec<LoadNote>,
+) -> Result<(), String> {
     let participant = file
         .file_stem()
         .and_then(|stem| stem.to_str())
@@ -66,7 +70,11 @@ fn load_pem_file(file: &Path, store: &mut KeyStore, notes: &mut Vec<LoadNote>) -
     Ok(())
 }
 
-fn load_json_map(file: &Path, store: &mut KeyStore, notes: &mut Vec<LoadNote>) -> Result<(), String> {
+fn load_json_map(
+    file: &Path,
+    store: &mut KeyStore,
+    notes: &mut Vec<LoadNote>,
+) -> Result<(), String> {
     let text = read_limited(file, MAX_KEY_MAP_BYTES)?;
     let parsed = json::parse(&text, &json::Limits::default())
         .map_err(|error| format!("key map {} is not JSON: {error}", file.display()))?;
@@ -161,16 +169,20 @@ pub fn insert(store: &mut KeyStore, participant: &str, pem: &str, notes: &mut Ve
 /// Reads a file of at most `max` bytes.
 pub fn read_limited(file: &Path, max: u64) -> Result<String, String> {
     let bytes = read_bytes_limited(file, max)?;
-    String::from_utf8(bytes)
-        .map_err(|_| format!("{} is not UTF-8 text; give a PEM or JSON file", file.display()))
+    String::from_utf8(bytes).map_err(|_| {
+        format!(
+            "{} is not UTF-8 text; give a PEM or JSON file",
+            file.display()
+        )
+    })
 }
 
 /// Reads a file of at most `max` bytes, as bytes.
 pub fn read_bytes_limited(file: &Path, max: u64) -> Result<Vec<u8>, String> {
     use std::io::Read;
 
-    let handle = fs::File::open(file)
-        .map_err(|error| format!("cannot open {}: {error}", file.display()))?;
+    let handle =
+        fs::File::open(file).map_err(|error| format!("cannot open {}: {error}", file.display()))?;
     let mut bytes = Vec::new();
     handle
         .take(max + 1)

@@ -22,7 +22,11 @@ use fspiop_guard_core::{KeyStore, Profile, Request, RingVerifier, VerifyContext,
 const MAX_REQUEST_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 #[derive(Parser)]
-#[command(name = "fspiop-guard", version, about = "Verify, sign and inspect Mojaloop FSPIOP JWS signatures")]
+#[command(
+    name = "fspiop-guard",
+    version,
+    about = "Verify, sign and inspect Mojaloop FSPIOP JWS signatures"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -170,7 +174,11 @@ fn run_verify(args: VerifyArgs) -> Result<ExitCode, String> {
         report::write_verdict(&mut out, &verdict, &profile, diagnosis.as_ref())
             .map_err(|e| e.to_string())?;
     }
-    Ok(if verdict.accepted { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if verdict.accepted {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn run_sign(args: SignArgs) -> Result<ExitCode, String> {
@@ -212,7 +220,11 @@ fn run_sign(args: SignArgs) -> Result<ExitCode, String> {
         }
         text.push_str(&format!("{name}: {value}\r\n"));
     }
-    text.push_str(&format!("Content-Length: {}\r\n\r\n{}", signed.body.len(), signed.body));
+    text.push_str(&format!(
+        "Content-Length: {}\r\n\r\n{}",
+        signed.body.len(),
+        signed.body
+    ));
     out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
     writeln!(out).map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)

@@ -37,12 +37,21 @@ pub fn write_verdict(
             Outcome::NotApplicable => "n/a ",
             Outcome::Warn => "warn",
         };
-        writeln!(out, "  {mark}  {:<20} {}", check.id.name(), check.id.description())?;
+        writeln!(
+            out,
+            "  {mark}  {:<20} {}",
+            check.id.name(),
+            check.id.description()
+        )?;
     }
     if !verdict.forms_tried.is_empty() {
         let forms: Vec<&str> = verdict.forms_tried.iter().map(|f| f.name()).collect();
         let matched = verdict.payload_form.map(|f| f.name()).unwrap_or("none");
-        writeln!(out, "payload forms tried: {} (matched: {matched})", forms.join(", "))?;
+        writeln!(
+            out,
+            "payload forms tried: {} (matched: {matched})",
+            forms.join(", ")
+        )?;
     }
     for warning in &verdict.warnings {
         writeln!(out, "warning: {warning}")?;
@@ -70,17 +79,39 @@ fn write_diagnosis(out: &mut impl Write, diagnosis: &Diagnosis) -> io::Result<()
         )?;
     }
     if !diagnosis.forms_available.is_empty() {
-        writeln!(out, "  payload forms built: {}", diagnosis.forms_available.join(", "))?;
+        writeln!(
+            out,
+            "  payload forms built: {}",
+            diagnosis.forms_available.join(", ")
+        )?;
     }
     if diagnosis.matches.is_empty() && diagnosis.stopped.is_none() {
-        writeln!(out, "  the signature verifies under no known key and no payload form")?;
+        writeln!(
+            out,
+            "  the signature verifies under no known key and no payload form"
+        )?;
     }
+    // One line per key, listing every payload form it verifies over.
+    let mut seen: Vec<(&str, &str, bool)> = Vec::new();
     for found in &diagnosis.matches {
+        let key = (found.participant.as_str(), found.kid.as_str(), found.active);
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        let forms: Vec<&str> = diagnosis
+            .matches
+            .iter()
+            .filter(|other| other.kid == found.kid && other.participant == found.participant)
+            .map(|other| other.form)
+            .collect();
         let state = if found.active { "active" } else { "retired" };
         writeln!(
             out,
-            "  signature verifies under {state} key {} of {:?} over the {} payload",
-            found.kid, found.participant, found.form
+            "  signature verifies under {state} key {} of {:?} over: {}",
+            found.kid,
+            found.participant,
+            forms.join(", ")
         )?;
     }
     if let Some(stopped) = &diagnosis.stopped {

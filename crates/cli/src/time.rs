@@ -13,9 +13,7 @@ pub fn now() -> i64 {
 /// Parses `2026-05-13T14:39:12Z` or `2026-05-13T14:39:12.5+02:00` into unix seconds
 /// (fractions are dropped).
 pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
-    let error = || {
-        format!("{text:?} is not an RFC 3339 time; write it like 2026-05-13T14:39:12Z")
-    };
+    let error = || format!("{text:?} is not an RFC 3339 time; write it like 2026-05-13T14:39:12Z");
     let field = |range: std::ops::Range<usize>| -> Result<i64, String> {
         let digits = text.get(range).ok_or_else(error)?;
         if !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -35,7 +33,12 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
     }
     let (year, month, day) = (field(0..4)?, field(5..7)?, field(8..10)?);
     let (hour, minute, second) = (field(11..13)?, field(14..16)?, field(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return Err(error());
     }
 
@@ -58,8 +61,14 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
             if rest.len() != 6 || rest.as_bytes().get(3) != Some(&b':') {
                 return Err(error());
             }
-            let hours: i64 = rest.get(1..3).and_then(|h| h.parse().ok()).ok_or_else(error)?;
-            let minutes: i64 = rest.get(4..6).and_then(|m| m.parse().ok()).ok_or_else(error)?;
+            let hours: i64 = rest
+                .get(1..3)
+                .and_then(|h| h.parse().ok())
+                .ok_or_else(error)?;
+            let minutes: i64 = rest
+                .get(4..6)
+                .and_then(|m| m.parse().ok())
+                .ok_or_else(error)?;
             sign * (hours * 3600 + minutes * 60)
         }
     };
@@ -79,12 +88,18 @@ mod tests {
 
     #[test]
     fn parses_utc() {
-        assert_eq!(parse_rfc3339("2026-05-13T14:39:12Z").unwrap(), 1_778_683_152);
+        assert_eq!(
+            parse_rfc3339("2026-05-13T14:39:12Z").unwrap(),
+            1_778_683_152
+        );
     }
 
     #[test]
     fn applies_offset_and_drops_fraction() {
-        assert_eq!(parse_rfc3339("2026-05-13T16:39:12.250+02:00").unwrap(), 1_778_683_152);
+        assert_eq!(
+            parse_rfc3339("2026-05-13T16:39:12.250+02:00").unwrap(),
+            1_778_683_152
+        );
     }
 
     #[test]

@@ -59,7 +59,10 @@ pub fn parse_body(raw: &[u8], max_depth: usize) -> Result<ParsedBody, BodyError>
         });
     }
 
-    let first = text.trim_start_matches([' ', '\t', '\n', '\r']).chars().next();
+    let first = text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .chars()
+        .next();
     if !matches!(first, Some('{') | Some('[')) {
         return Err(BodyError::NotObjectOrArray);
     }
@@ -88,7 +91,10 @@ mod tests {
 
     #[test]
     fn top_level_string_is_refused() {
-        assert_eq!(parse_body(b"\"hello\"", 10), Err(BodyError::NotObjectOrArray));
+        assert_eq!(
+            parse_body(b"\"hello\"", 10),
+            Err(BodyError::NotObjectOrArray)
+        );
     }
 
     #[test]

@@ -108,7 +108,11 @@ pub fn diagnose(
 
     let raw_body = request.body.as_deref().unwrap_or_default();
     let parsed = crate::body::parse_body(raw_body, limits.max_body_json_depth).ok();
-    let forms = [PayloadForm::Raw, PayloadForm::SortedJson, PayloadForm::InsertionJson];
+    let forms = [
+        PayloadForm::Raw,
+        PayloadForm::SortedJson,
+        PayloadForm::InsertionJson,
+    ];
     for form in forms {
         let Some(payload) = payload_for(form, raw_body, parsed.as_ref()) else {
             continue;
@@ -134,17 +138,38 @@ pub fn diagnose(
 
 fn compare_fields(request: &Request, protected: &header::ProtectedHeader) -> Vec<FieldComparison> {
     let pairs: [(&'static str, Option<String>); 5] = [
-        ("FSPIOP-URI", request.headers.get_present("fspiop-uri").map(|v| v.into_owned())),
+        (
+            "FSPIOP-URI",
+            request
+                .headers
+                .get_present("fspiop-uri")
+                .map(|v| v.into_owned()),
+        ),
         (
             "FSPIOP-HTTP-Method",
-            request.headers.get_present("fspiop-http-method").map(|v| v.into_owned()),
+            request
+                .headers
+                .get_present("fspiop-http-method")
+                .map(|v| v.into_owned()),
         ),
-        ("FSPIOP-Source", request.headers.get_present("fspiop-source").map(|v| v.into_owned())),
+        (
+            "FSPIOP-Source",
+            request
+                .headers
+                .get_present("fspiop-source")
+                .map(|v| v.into_owned()),
+        ),
         (
             "FSPIOP-Destination",
-            request.headers.get_present("fspiop-destination").map(|v| v.into_owned()),
+            request
+                .headers
+                .get_present("fspiop-destination")
+                .map(|v| v.into_owned()),
         ),
-        ("Date", request.headers.get_present("date").map(|v| v.into_owned())),
+        (
+            "Date",
+            request.headers.get_present("date").map(|v| v.into_owned()),
+        ),
     ];
     let mut fields: Vec<FieldComparison> = pairs
         .into_iter()
@@ -167,11 +192,15 @@ fn compare_fields(request: &Request, protected: &header::ProtectedHeader) -> Vec
     let uri = protected.present("FSPIOP-URI").map(header::display_value);
     fields.push(FieldComparison {
         member: "FSPIOP-URI (request target)",
-        equal: uri.as_deref().is_some_and(|uri| request.target.ends_with(uri)),
+        equal: uri
+            .as_deref()
+            .is_some_and(|uri| request.target.ends_with(uri)),
         protected: uri,
         actual: Some(request.target.clone()),
     });
-    let method = protected.present("FSPIOP-HTTP-Method").map(header::display_value);
+    let method = protected
+        .present("FSPIOP-HTTP-Method")
+        .map(header::display_value);
     fields.push(FieldComparison {
         member: "FSPIOP-HTTP-Method (request method)",
         equal: method.as_deref() == Some(request.method.as_str()),

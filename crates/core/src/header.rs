@@ -59,9 +59,8 @@ impl SignatureHeader {
             max_bytes: limits.max_signature_header_bytes,
             max_depth: limits.max_header_json_depth,
         };
-        let parsed = json::parse(value, &json_limits).map_err(|error| {
-            HeaderError::new(Reason::SignatureHeaderNotJson, error.to_string())
-        })?;
+        let parsed = json::parse(value, &json_limits)
+            .map_err(|error| HeaderError::new(Reason::SignatureHeaderNotJson, error.to_string()))?;
         let object = parsed.value.into_object().map_err(|other| {
             HeaderError::new(
                 Reason::SignatureHeaderNotObject,
@@ -172,7 +171,10 @@ impl ProtectedHeader {
     /// Decodes `protectedHeader` (already checked for size and alphabet).
     pub fn decode(protected_b64: &str, limits: &Limits) -> Result<ProtectedHeader, HeaderError> {
         let bytes = b64::decode(protected_b64).ok_or_else(|| {
-            HeaderError::new(Reason::ProtectedHeaderNotBase64url, "protectedHeader does not decode")
+            HeaderError::new(
+                Reason::ProtectedHeaderNotBase64url,
+                "protectedHeader does not decode",
+            )
         })?;
         let text: String = bytes.iter().map(|&byte| char::from(byte)).collect();
 
@@ -279,8 +281,12 @@ mod tests {
 
     #[test]
     fn parse_accepts_either_member_order() {
-        let a = SignatureHeader::parse(r#"{"protectedHeader":"eyJ9","signature":"abc"}"#, &limits());
-        let b = SignatureHeader::parse(r#"{"signature":"abc", "protectedHeader":"eyJ9"}"#, &limits());
+        let a =
+            SignatureHeader::parse(r#"{"protectedHeader":"eyJ9","signature":"abc"}"#, &limits());
+        let b = SignatureHeader::parse(
+            r#"{"signature":"abc", "protectedHeader":"eyJ9"}"#,
+            &limits(),
+        );
         assert_eq!(a.unwrap(), b.unwrap());
     }
 
@@ -320,14 +326,21 @@ mod tests {
 
     #[test]
     fn missing_signature_member_is_reported() {
-        assert_eq!(reason_of(r#"{"protectedHeader":"eyJ9"}"#), Reason::SignatureMissing);
+        assert_eq!(
+            reason_of(r#"{"protectedHeader":"eyJ9"}"#),
+            Reason::SignatureMissing
+        );
     }
 
     #[test]
     fn empty_signature_fails_on_decode() {
-        let header = SignatureHeader::parse(r#"{"protectedHeader":"eyJ9","signature":""}"#, &limits())
-            .unwrap();
-        assert_eq!(header.signature().unwrap_err().reason, Reason::SignatureEmpty);
+        let header =
+            SignatureHeader::parse(r#"{"protectedHeader":"eyJ9","signature":""}"#, &limits())
+                .unwrap();
+        assert_eq!(
+            header.signature().unwrap_err().reason,
+            Reason::SignatureEmpty
+        );
     }
 
     #[test]
@@ -343,7 +356,10 @@ mod tests {
         bytes.push(0xE9);
         bytes.extend_from_slice(br#""}"#);
         let header = ProtectedHeader::decode(&b64::encode(&bytes), &limits()).unwrap();
-        assert!(equals_header(header.member("FSPIOP-Source").unwrap(), "dfsp-é"));
+        assert!(equals_header(
+            header.member("FSPIOP-Source").unwrap(),
+            "dfsp-é"
+        ));
     }
 
     #[test]

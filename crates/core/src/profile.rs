@@ -208,7 +208,10 @@ mod tests {
     #[test]
     fn by_name_knows_built_ins() {
         for name in Profile::BUILT_IN {
-            assert_eq!(Profile::by_name(name).map(|p| p.name), Some(name.to_owned()));
+            assert_eq!(
+                Profile::by_name(name).map(|p| p.name),
+                Some(name.to_owned())
+            );
         }
         assert!(Profile::by_name("lenient").is_none());
     }

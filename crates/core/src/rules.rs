@@ -41,7 +41,11 @@ impl RequestRules {
         }
 
         let path = path.strip_prefix(self.path_prefix.as_str()).unwrap_or(path);
-        if self.exempt_paths.iter().any(|prefix| path.starts_with(prefix.as_str())) {
+        if self
+            .exempt_paths
+            .iter()
+            .any(|prefix| path.starts_with(prefix.as_str()))
+        {
             return false;
         }
 

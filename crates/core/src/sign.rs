@@ -209,12 +209,12 @@ pub fn sign_request(
     let signature_b64 = b64::encode(&signature);
 
     let signature_header = match mode {
-        SignerMode::Sdk1918 => format!(
-            "{{\"signature\":\"{signature_b64}\",\"protectedHeader\":\"{protected_b64}\"}}"
-        ),
-        SignerMode::Sdk1919 | SignerMode::GetSignature => format!(
-            "{{\"protectedHeader\":\"{protected_b64}\",\"signature\":\"{signature_b64}\"}}"
-        ),
+        SignerMode::Sdk1918 => {
+            format!("{{\"signature\":\"{signature_b64}\",\"protectedHeader\":\"{protected_b64}\"}}")
+        }
+        SignerMode::Sdk1919 | SignerMode::GetSignature => {
+            format!("{{\"protectedHeader\":\"{protected_b64}\",\"signature\":\"{signature_b64}\"}}")
+        }
     };
 
     let mut headers = input.headers.clone();
@@ -257,5 +257,7 @@ fn protected_json(members: &[(&str, &str)]) -> String {
 /// Encodes text as latin1 the way Node's `Buffer.from(text, 'binary')` does: each UTF-16
 /// code unit becomes its low byte.
 fn latin1_bytes(text: &str) -> Vec<u8> {
-    text.encode_utf16().map(|unit| (unit & 0xff) as u8).collect()
+    text.encode_utf16()
+        .map(|unit| (unit & 0xff) as u8)
+        .collect()
 }

@@ -176,7 +176,10 @@ impl fmt::Display for Reason {
 impl Reason {
     /// Looks a reason up by its stable code.
     pub fn from_code(code: &str) -> Option<Reason> {
-        Reason::ALL.iter().copied().find(|reason| reason.code() == code)
+        Reason::ALL
+            .iter()
+            .copied()
+            .find(|reason| reason.code() == code)
     }
 }
 
@@ -411,7 +414,7 @@ impl Verdict {
             let participant = self.participant.as_deref().unwrap_or("?");
             let kid = self.key_id.as_deref().unwrap_or("?");
             return format!(
-                "valid: signature by {participant} verifies over the {form} payload with key {kid}"
+                "signature by {participant:?} verifies over the {form} payload with key {kid}"
             );
         };
         let detail = match &self.detail {
@@ -441,7 +444,9 @@ fn reason_sentence(reason: Reason, verdict: &Verdict) -> String {
         Reason::MissingMethodHeader => "FSPIOP-HTTP-Method header is missing".to_owned(),
         Reason::SignatureHeaderTooLarge => "FSPIOP-Signature header is too long".to_owned(),
         Reason::SignatureHeaderNotJson => "FSPIOP-Signature header is not JSON".to_owned(),
-        Reason::SignatureHeaderNotObject => "FSPIOP-Signature header is not a JSON object".to_owned(),
+        Reason::SignatureHeaderNotObject => {
+            "FSPIOP-Signature header is not a JSON object".to_owned()
+        }
         Reason::ProtectedHeaderMissing => {
             "FSPIOP-Signature has no protectedHeader string".to_owned()
         }
@@ -475,7 +480,9 @@ fn reason_sentence(reason: Reason, verdict: &Verdict) -> String {
         Reason::MethodMismatch => {
             "FSPIOP-HTTP-Method header differs from the protected value".to_owned()
         }
-        Reason::SourceMismatch => "FSPIOP-Source header differs from the protected value".to_owned(),
+        Reason::SourceMismatch => {
+            "FSPIOP-Source header differs from the protected value".to_owned()
+        }
         Reason::DateMissingInHttp => "Date is protected but the Date header is missing".to_owned(),
         Reason::DateMismatch => "Date header differs from the protected value".to_owned(),
         Reason::DestinationNotProtected => {

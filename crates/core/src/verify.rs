@@ -126,7 +126,11 @@ fn run(request: &Request, ctx: &VerifyContext<'_>, verdict: &mut Verdict) -> Res
         return Err(Reject::text(
             CheckId::BodySize,
             Reason::BodyTooLarge,
-            format!("body is {} bytes, the limit is {}", raw_body.len(), limits.max_body_bytes),
+            format!(
+                "body is {} bytes, the limit is {}",
+                raw_body.len(),
+                limits.max_body_bytes
+            ),
         ));
     }
     pass(verdict, CheckId::BodySize);
@@ -134,7 +138,10 @@ fn run(request: &Request, ctx: &VerifyContext<'_>, verdict: &mut Verdict) -> Res
 
     // Source participant and its keys.
     let Some(source) = request.headers.get_present("fspiop-source") else {
-        return Err(Reject::new(CheckId::SourceHeader, Reason::MissingSourceHeader));
+        return Err(Reject::new(
+            CheckId::SourceHeader,
+            Reason::MissingSourceHeader,
+        ));
     };
     verdict.participant = Some(source.to_string());
     pass(verdict, CheckId::SourceHeader);
@@ -143,13 +150,19 @@ fn run(request: &Request, ctx: &VerifyContext<'_>, verdict: &mut Verdict) -> Res
 
     // The three JWS headers.
     let Some(signature_value) = request.headers.get_present("fspiop-signature") else {
-        return Err(Reject::new(CheckId::JwsHeaders, Reason::MissingSignatureHeader));
+        return Err(Reject::new(
+            CheckId::JwsHeaders,
+            Reason::MissingSignatureHeader,
+        ));
     };
     let Some(uri_header) = request.headers.get_present("fspiop-uri") else {
         return Err(Reject::new(CheckId::JwsHeaders, Reason::MissingUriHeader));
     };
     let Some(method_header) = request.headers.get_present("fspiop-http-method") else {
-        return Err(Reject::new(CheckId::JwsHeaders, Reason::MissingMethodHeader));
+        return Err(Reject::new(
+            CheckId::JwsHeaders,
+            Reason::MissingMethodHeader,
+        ));
     };
     pass(verdict, CheckId::JwsHeaders);
 
@@ -170,18 +183,18 @@ fn run(request: &Request, ctx: &VerifyContext<'_>, verdict: &mut Verdict) -> Res
     verdict.alg = Some(alg);
     pass(verdict, CheckId::Algorithm);
     let fitting = fit_keys(&candidates, alg, profile)?;
-    if let Some(expected) = alg.ecdsa_signature_len() {
-        if signature.len() != expected {
-            return Err(Reject::text(
-                CheckId::KeyFit,
-                Reason::EcdsaSignatureLength,
-                format!(
-                    "{} signatures are {expected} bytes (r||s), this one is {} (DER-encoded?)",
-                    alg.name(),
-                    signature.len()
-                ),
-            ));
-        }
+    if let Some(expected) = alg.ecdsa_signature_len()
+        && signature.len() != expected
+    {
+        return Err(Reject::text(
+            CheckId::KeyFit,
+            Reason::EcdsaSignatureLength,
+            format!(
+                "{} signatures are {expected} bytes (r||s), this one is {} (DER-encoded?)",
+                alg.name(),
+                signature.len()
+            ),
+        ));
     }
     pass(verdict, CheckId::KeyFit);
 
@@ -202,17 +215,24 @@ fn run(request: &Request, ctx: &VerifyContext<'_>, verdict: &mut Verdict) -> Res
     if form.is_canonical() && verdict.forms_tried.contains(&PayloadForm::Raw) {
         verdict.warnings.push(Warning::BodyReserialised { form });
     }
-    if let KeyKind::Rsa { bits } = key.kind() {
-        if bits < profile.warn_rsa_bits {
-            verdict.warnings.push(Warning::WeakRsaKey {
-                bits,
-                recommended: profile.warn_rsa_bits,
-            });
-        }
+    if let KeyKind::Rsa { bits } = key.kind()
+        && bits < profile.warn_rsa_bits
+    {
+        verdict.warnings.push(Warning::WeakRsaKey {
+            bits,
+            recommended: profile.warn_rsa_bits,
+        });
     }
 
     // Protected fields against the headers, exactly as the SDK compares them.
-    check_bindings(request, &protected, &source, &uri_header, &method_header, verdict)?;
+    check_bindings(
+        request,
+        &protected,
+        &source,
+        &uri_header,
+        &method_header,
+        verdict,
+    )?;
 
     // Spec-level checks the SDK never makes.
     if profile.bind_request_line {
@@ -237,7 +257,11 @@ fn check_body(
     let parsed = match body::parse_body(raw_body, profile.limits.max_body_json_depth) {
         Ok(parsed) => parsed,
         Err(error) if profile.body_json == BodyJson::Required => {
-            return Err(Reject::text(CheckId::BodyJson, Reason::BodyNotJson, error.to_string()));
+            return Err(Reject::text(
+                CheckId::BodyJson,
+                Reason::BodyNotJson,
+                error.to_string(),
+            ));
         }
         Err(_) => {
             not_applicable(verdict, CheckId::BodyJson);
@@ -274,7 +298,11 @@ fn source_keys(ctx: &VerifyContext<'_>, source: &str) -> Result<Vec<Arc<PublicKe
     }
 
     if let Some(reason) = ctx.keys.unusable_reason(source) {
-        return Err(Reject::text(CheckId::SourceKey, Reason::KeyUnusable, reason.to_owned()));
+        return Err(Reject::text(
+            CheckId::SourceKey,
+            Reason::KeyUnusable,
+            reason.to_owned(),
+        ));
     }
     let retired = ctx.keys.entries(source).len();
     let detail = if retired > 0 {
@@ -285,7 +313,11 @@ fn source_keys(ctx: &VerifyContext<'_>, source: &str) -> Result<Vec<Arc<PublicKe
             ctx.keys.participants().count()
         )
     };
-    Err(Reject::text(CheckId::SourceKey, Reason::UnknownSource, detail))
+    Err(Reject::text(
+        CheckId::SourceKey,
+        Reason::UnknownSource,
+        detail,
+    ))
 }
 
 fn check_algorithm(protected: &ProtectedHeader, profile: &Profile) -> Result<Algorithm, Reject> {
@@ -307,7 +339,11 @@ fn check_algorithm(protected: &ProtectedHeader, profile: &Profile) -> Result<Alg
             Err(Reject::text(
                 CheckId::Algorithm,
                 Reason::AlgNotAllowed,
-                format!("alg {name:?}; profile {} allows {}", profile.name, allowed.join(", ")),
+                format!(
+                    "alg {name:?}; profile {} allows {}",
+                    profile.name,
+                    allowed.join(", ")
+                ),
             ))
         }
     }
@@ -368,10 +404,16 @@ pub fn signing_input(protected_b64: &str, payload: &[u8]) -> Vec<u8> {
 }
 
 /// Returns the payload bytes of one form, or `None` when the body is not JSON.
-pub fn payload_for(form: PayloadForm, raw_body: &[u8], parsed: Option<&ParsedBody>) -> Option<Vec<u8>> {
+pub fn payload_for(
+    form: PayloadForm,
+    raw_body: &[u8],
+    parsed: Option<&ParsedBody>,
+) -> Option<Vec<u8>> {
     match form {
         PayloadForm::Raw => Some(raw_body.to_vec()),
-        PayloadForm::SortedJson => parsed.map(|p| p.canonical(crate::json::KeyOrder::Sorted).into_bytes()),
+        PayloadForm::SortedJson => {
+            parsed.map(|p| p.canonical(crate::json::KeyOrder::Sorted).into_bytes())
+        }
         PayloadForm::InsertionJson => {
             parsed.map(|p| p.canonical(crate::json::KeyOrder::Insertion).into_bytes())
         }
@@ -399,7 +441,9 @@ fn check_signature(
         for key in keys {
             match ctx.crypto.verify(key, alg, &input, signature) {
                 Ok(()) => return Ok((Arc::clone(key), form)),
-                Err(VerifyError::SignatureLength { expected, actual, .. }) => {
+                Err(VerifyError::SignatureLength {
+                    expected, actual, ..
+                }) => {
                     return Err(Reject::text(
                         CheckId::KeyFit,
                         Reason::EcdsaSignatureLength,
@@ -422,7 +466,13 @@ fn check_bindings(
     verdict: &mut Verdict,
 ) -> Result<(), Reject> {
     let bound = [
-        ("FSPIOP-URI", uri_header, CheckId::UriBinding, Reason::ProtectedUriMissing, Reason::UriMismatch),
+        (
+            "FSPIOP-URI",
+            uri_header,
+            CheckId::UriBinding,
+            Reason::ProtectedUriMissing,
+            Reason::UriMismatch,
+        ),
         (
             "FSPIOP-HTTP-Method",
             method_header,
@@ -519,7 +569,8 @@ fn check_request_line(
         .map(header::display_value)
         .unwrap_or_default();
     let target = request.target.as_str();
-    let matches = target == uri || (uri.len() > 1 && uri.starts_with('/') && target.ends_with(&uri));
+    let matches =
+        target == uri || (uri.len() > 1 && uri.starts_with('/') && target.ends_with(&uri));
     if !matches {
         return Err(Reject::mismatch(
             CheckId::RequestLineUri,

@@ -40,7 +40,9 @@ const OBJECT_PROTOTYPE_MEMBERS: [&str; 12] = [
 
 fn jws_dir() -> Option<PathBuf> {
     let Some(shared) = std::env::var_os("FSPIOP_SHARED") else {
-        eprintln!("SKIPPED: FSPIOP_SHARED is not set; point it at the folder holding conformance/jws");
+        eprintln!(
+            "SKIPPED: FSPIOP_SHARED is not set; point it at the folder holding conformance/jws"
+        );
         return None;
     };
     let dir = PathBuf::from(shared).join("conformance/jws");
@@ -57,7 +59,11 @@ fn load_cases(dir: &std::path::Path) -> Vec<Object> {
         max_bytes: 256 * 1024 * 1024,
         max_depth: 64,
     };
-    let cases = json::parse(&text, &limits).unwrap().value.into_array().unwrap();
+    let cases = json::parse(&text, &limits)
+        .unwrap()
+        .value
+        .into_array()
+        .unwrap();
     cases
         .into_iter()
         .map(|case| case.into_object().unwrap())
@@ -141,24 +147,31 @@ fn corpus_classes(reason: Reason) -> &'static [&'static str] {
 }
 
 /// Names the documented deviation that explains a disagreement, if one does.
-fn deviation(case: &Object, request: &Request, verdict: &fspiop_guard_core::Verdict) -> Option<&'static str> {
+fn deviation(
+    case: &Object,
+    request: &Request,
+    verdict: &fspiop_guard_core::Verdict,
+) -> Option<&'static str> {
     let error_class = string(case, "error_class").unwrap_or_default();
     let legacy_valid = match case.get("legacy_19_18_8") {
         Some(Value::Object(legacy)) => string(legacy, "expected").as_deref() == Some("valid"),
         _ => false,
     };
-    let raw_verifies = matches!(case.get("signature_verifies_over_raw_body"), Some(Value::Bool(true)));
+    let raw_verifies = matches!(
+        case.get("signature_verifies_over_raw_body"),
+        Some(Value::Bool(true))
+    );
     let form = verdict.payload_form.map(|f| f.name());
 
     if verdict.accepted {
-        if form == Some("raw") && raw_verifies {
-            return Some("raw-bytes signature accepted");
-        }
-        if form == Some("insertion-json") && legacy_valid {
-            return Some("insertion-order signature accepted (SDK 19.18.8 accepts it)");
-        }
         if error_class == "BODY_CLAIM_REJECTED" {
             return Some("exp/nbf in the body are not JWT claims");
+        }
+        if legacy_valid && matches!(form, Some("raw") | Some("insertion-json")) {
+            return Some("insertion-order signature accepted (SDK 19.18.8 accepts it)");
+        }
+        if form == Some("raw") && raw_verifies {
+            return Some("raw-bytes signature accepted");
         }
         return None;
     }
@@ -206,7 +219,9 @@ fn corpus_verdicts_match_the_sdk() {
         } else {
             true
         };
-        let explained = (!agrees).then(|| deviation(case, &request, &verdict)).flatten();
+        let explained = (!agrees)
+            .then(|| deviation(case, &request, &verdict))
+            .flatten();
 
         let entry = per_class.entry(class.clone()).or_default();
         if agrees || explained.is_some() {
@@ -239,7 +254,11 @@ fn corpus_verdicts_match_the_sdk() {
         println!("FAILED {failure}");
     }
     println!("{passed} passed, {} failed", failed.len());
-    assert!(failed.is_empty(), "{} corpus cases disagree with the SDK", failed.len());
+    assert!(
+        failed.is_empty(),
+        "{} corpus cases disagree with the SDK",
+        failed.len()
+    );
 }
 
 fn signer_mode(signer: &Object) -> Option<SignerMode> {
@@ -264,9 +283,15 @@ fn signer_output_matches_the_sdk_byte_for_byte() {
 
     for case in &cases {
         let name = string(case, "name").unwrap();
-        let Some(Value::Object(signer)) = case.get("signer") else { continue };
-        let Some(Value::Object(output)) = signer.get("output") else { continue };
-        let Some(mode) = signer_mode(signer) else { continue };
+        let Some(Value::Object(signer)) = case.get("signer") else {
+            continue;
+        };
+        let Some(Value::Object(output)) = signer.get("output") else {
+            continue;
+        };
+        let Some(mode) = signer_mode(signer) else {
+            continue;
+        };
         let key_file = string(signer, "key_file").unwrap();
         let pem = std::fs::read_to_string(dir.join(&key_file)).unwrap();
         let key = SigningKey::from_pem(&pem).unwrap();
@@ -274,7 +299,9 @@ fn signer_output_matches_the_sdk_byte_for_byte() {
             continue;
         }
 
-        let Some(Value::Object(input)) = signer.get("input") else { panic!("{name}: no input") };
+        let Some(Value::Object(input)) = signer.get("input") else {
+            panic!("{name}: no input")
+        };
         let mut headers = Headers::new();
         if let Some(Value::Object(map)) = input.get("headers") {
             for (header, value) in map.iter() {
@@ -288,13 +315,17 @@ fn signer_output_matches_the_sdk_byte_for_byte() {
         };
         let sign_input = SignInput {
             method: string(input, "method").unwrap(),
-            url: string(input, "uri").or_else(|| string(input, "url")).unwrap(),
+            url: string(input, "uri")
+                .or_else(|| string(input, "url"))
+                .unwrap(),
             headers,
             body,
         };
         let signed = sign::sign_request(&key, mode, None, &sign_input).unwrap();
 
-        let Some(Value::Object(expected_headers)) = output.get("headers") else { panic!() };
+        let Some(Value::Object(expected_headers)) = output.get("headers") else {
+            panic!()
+        };
         assert_eq!(
             Some(signed.signature_header.clone()),
             string(expected_headers, "fspiop-signature"),
