@@ -19,7 +19,7 @@ use fspiop_guard_core::keys::{self, KeyStore, ParsedKey};
 use fspiop_guard_core::sign::{self, SignBody, SignInput};
 use fspiop_guard_core::{Headers, Profile, RingVerifier, VerifyContext, verify};
 
-/// Longest input line read, in bytes.
+/// Maximum input line length, in bytes.
 const MAX_LINE_BYTES: usize = 32 * 1024 * 1024;
 
 fn line_limits() -> json::Limits {

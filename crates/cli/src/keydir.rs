@@ -12,9 +12,9 @@ use std::path::Path;
 use fspiop_guard_core::json::{self, Value};
 use fspiop_guard_core::keys::{self, KeyStore};
 
-/// Largest key file read, in bytes.
+/// Maximum key file size, in bytes.
 const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
-/// Largest JSON key map read, in bytes.
+/// Maximum JSON key map size, in bytes.
 const MAX_KEY_MAP_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A note about one key file, printed to standard error.

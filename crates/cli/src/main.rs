@@ -18,7 +18,7 @@ use fspiop_guard_core::http::{self, RequestLimits};
 use fspiop_guard_core::sign::{self, SignBody, SignInput, SignerMode};
 use fspiop_guard_core::{KeyStore, Profile, Request, RingVerifier, VerifyContext, json, verify};
 
-/// Largest request file read, in bytes.
+/// Maximum request file size, in bytes.
 const MAX_REQUEST_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 #[derive(Parser)]

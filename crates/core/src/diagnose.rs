@@ -41,7 +41,7 @@ pub struct FieldComparison {
     pub equal: bool,
 }
 
-/// What the diagnosis found.
+/// The findings of a diagnosis.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Diagnosis {
     /// The decoded protected header JSON, when it decodes.
@@ -52,7 +52,7 @@ pub struct Diagnosis {
     pub matches: Vec<KeyMatch>,
     /// Protected fields beside the headers and request line.
     pub fields: Vec<FieldComparison>,
-    /// Why the diagnosis could not run further, if it stopped early.
+    /// The cause, when the diagnosis stopped early.
     pub stopped: Option<String>,
 }
 

@@ -20,12 +20,12 @@ pub struct SignatureHeader {
     pub signature_b64: String,
 }
 
-/// Why a header could not be parsed, with the value that failed.
+/// A header parse failure, with the value that failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeaderError {
     /// The stable reason.
     pub reason: Reason,
-    /// What was wrong, for the human message.
+    /// The failing value and rule, for the human message.
     pub detail: String,
 }
 

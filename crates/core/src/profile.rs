@@ -41,7 +41,7 @@ impl PayloadForm {
     }
 }
 
-/// How the body must parse before any signature check.
+/// The body parsing rule applied before any signature check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BodyJson {
@@ -101,7 +101,7 @@ pub struct Profile {
     pub min_rsa_bits: Option<u32>,
     /// RSA keys below this many bits give a warning in the verdict.
     pub warn_rsa_bits: u32,
-    /// How the body must parse before the signature check.
+    /// The body parsing rule applied before the signature check.
     pub body_json: BodyJson,
     /// Reject a body with a repeated object member (parser-differential attacks).
     pub reject_duplicate_keys: bool,

@@ -24,7 +24,7 @@ use crate::json::{self, JsString, KeyOrder, Value};
 use crate::request::Headers;
 use crate::uri;
 
-/// Which reference signing path to reproduce.
+/// The reference signing path to reproduce.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SignerMode {
     /// `sign()` of SDK 19.19.x: the body is serialised with sorted keys, and that text is
@@ -99,7 +99,7 @@ pub struct SignedRequest {
     pub alg: Algorithm,
 }
 
-/// Why a request could not be signed.
+/// A signing failure.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SignError {
     /// The body is empty, `null`, `false` or `0` (the reference refuses falsy bodies).
@@ -134,7 +134,7 @@ impl std::error::Error for SignError {}
 /// ES384 for P-384.
 ///
 /// The reference signer chooses by searching the PEM text for `BEGIN EC `, so it labels a
-/// PKCS#8 EC key `RS256` and produces a signature no validator accepts; this signer picks
+/// PKCS#8 EC key `RS256` and produces a signature no validator accepts. This signer picks
 /// by key type instead.
 pub fn default_algorithm(key: &SigningKey) -> Algorithm {
     match key.public_key().kind() {

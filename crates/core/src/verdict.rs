@@ -53,7 +53,7 @@ impl FspiopError {
 
 macro_rules! reasons {
     ($( $(#[$doc:meta])* $variant:ident = $code:literal, $fspiop:ident; )*) => {
-        /// Why a request was rejected. The code string is stable: users search for it.
+        /// The reason a request was rejected. Its code string is stable, because users search for it.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum Reason {
             $( $(#[$doc])* $variant, )*
@@ -281,13 +281,13 @@ impl CheckId {
 /// The outcome of one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
-    /// The check held.
+    /// The check passed.
     Pass,
-    /// The check failed; the verdict's reason says why.
+    /// The check failed, and the verdict's reason gives the cause.
     Fail,
     /// The check does not apply (for example no destination on either side).
     NotApplicable,
-    /// The check held with a warning (see the verdict's warnings).
+    /// The check passed with a warning (see the verdict's warnings).
     Warn,
 }
 
@@ -429,7 +429,7 @@ impl Verdict {
 }
 
 fn reason_sentence(reason: Reason, verdict: &Verdict) -> String {
-    let who = verdict.participant.as_deref().unwrap_or("the source");
+    let participant = verdict.participant.as_deref().unwrap_or("the source");
     match reason {
         Reason::BodyTooLarge => "body is larger than the configured limit".to_owned(),
         Reason::BodyNotJson => "body is not a JSON object or array".to_owned(),
@@ -437,8 +437,10 @@ fn reason_sentence(reason: Reason, verdict: &Verdict) -> String {
         Reason::BodyDuplicateKey => "body repeats an object member".to_owned(),
         Reason::BodyLossyNumber => "body has a number that a double cannot hold exactly".to_owned(),
         Reason::MissingSourceHeader => "FSPIOP-Source header is missing".to_owned(),
-        Reason::UnknownSource => format!("no JWS key is configured for participant {who:?}"),
-        Reason::KeyUnusable => format!("the JWS key configured for {who:?} cannot be used"),
+        Reason::UnknownSource => {
+            format!("no JWS key is configured for participant {participant:?}")
+        }
+        Reason::KeyUnusable => format!("the JWS key configured for {participant:?} cannot be used"),
         Reason::MissingSignatureHeader => "FSPIOP-Signature header is missing".to_owned(),
         Reason::MissingUriHeader => "FSPIOP-URI header is missing".to_owned(),
         Reason::MissingMethodHeader => "FSPIOP-HTTP-Method header is missing".to_owned(),
@@ -461,15 +463,17 @@ fn reason_sentence(reason: Reason, verdict: &Verdict) -> String {
         Reason::SignatureNotBase64url => "signature is not unpadded base64url".to_owned(),
         Reason::AlgMissing => "protected header has no alg".to_owned(),
         Reason::AlgNotAllowed => "alg is not allowed by the profile".to_owned(),
-        Reason::KeyAlgMismatch => format!("alg does not fit the key type of {who:?}"),
-        Reason::KeyTooSmall => format!("the RSA key of {who:?} is below the profile's minimum"),
+        Reason::KeyAlgMismatch => format!("alg does not fit the key type of {participant:?}"),
+        Reason::KeyTooSmall => {
+            format!("the RSA key of {participant:?} is below the profile's minimum")
+        }
         Reason::EcdsaSignatureLength => {
             "ECDSA signature has the wrong length (JWS needs r||s, not DER)".to_owned()
         }
         Reason::SignatureMismatch => {
             let forms: Vec<&str> = verdict.forms_tried.iter().map(|f| f.name()).collect();
             format!(
-                "signature does not verify with the key of {who:?} over any payload form tried ({})",
+                "signature does not verify with the key of {participant:?} over any payload form tried ({})",
                 forms.join(", ")
             )
         }

@@ -1,7 +1,7 @@
 //! The verifier: runs every check on one request and returns a [`Verdict`].
 //!
 //! The order of checks follows the Mojaloop SDK validator, so the first failure a request
-//! meets here is the one the SDK reports: body parse, `FSPIOP-Source`, key lookup, JWS
+//! meets here is the one the SDK reports. The order is: body parse, `FSPIOP-Source`, key lookup, JWS
 //! headers, signature header, protected header, `alg`, key fit, signature, then the
 //! protected fields against the headers. Field bindings run only after the signature has
 //! verified, so a tampered protected header always shows up as `SIGNATURE_MISMATCH`.
@@ -26,7 +26,7 @@ pub struct VerifyContext<'a> {
     pub profile: &'a Profile,
     /// The JWS public keys, per participant.
     pub keys: &'a KeyStore,
-    /// Which requests need a signature; `None` verifies every request.
+    /// Request rules that exempt some requests; `None` verifies every request.
     pub rules: Option<&'a RequestRules>,
     /// Verification time, unix seconds (keys retire and `Date` windows are judged at it).
     pub now: i64,
