@@ -74,7 +74,7 @@ fn id_of(object: &json::Object) -> String {
 
 /// Runs `verify --batch`.
 pub fn verify_lines(profile: &Profile, base_keys: &KeyStore, now: i64) -> Result<ExitCode, String> {
-    let mut cache: HashMap<String, Result<ParsedKey, String>> = HashMap::new();
+    let mut cache: HashMap<String, Result<ParsedKey, keys::KeyError>> = HashMap::new();
 
     for_each_line(|line| {
         let parsed = match json::parse(line, &line_limits()) {
@@ -103,12 +103,12 @@ pub fn verify_lines(profile: &Profile, base_keys: &KeyStore, now: i64) -> Result
                 let Some(pem) = pem.as_str() else { continue };
                 let parsed = cache
                     .entry(pem.clone())
-                    .or_insert_with(|| keys::parse_public_key(&pem).map_err(|e| e.to_string()));
+                    .or_insert_with(|| keys::parse_public_key(&pem));
                 match parsed {
                     Ok(parsed) => {
                         keys.insert(&participant, parsed.clone(), None, None);
                     }
-                    Err(reason) => keys.mark_unusable(&participant, reason.clone()),
+                    Err(error) => keys.record_error(&participant, error),
                 }
             }
         }

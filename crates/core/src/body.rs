@@ -72,10 +72,73 @@ pub fn parse_body(raw: &[u8], max_depth: usize) -> Result<ParsedBody, BodyError>
         max_depth,
     };
     let parsed = json::parse(text, &limits).map_err(BodyError::Json)?;
+    let mut report = parsed.report;
+    report.proto_key = report.proto_key && bourne_suspects(text);
     Ok(ParsedBody {
         value: parsed.value,
-        report: parsed.report,
+        report,
     })
+}
+
+/// Returns true when the text matches the pre-check of the SDK's `__proto__` guard
+/// (@hapi/bourne 3, used by co-body): a quoted `__proto__` whose characters are each
+/// literal or a `\u00xx` escape with lower-case hex, then optional whitespace and `:`.
+/// Only bodies that match it are scanned, so `{"\u005F_proto__":1}` (upper-case hex)
+/// passes the guard and must pass here too.
+fn bourne_suspects(text: &str) -> bool {
+    const NAME: &[u8] = b"__proto__";
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    while let Some(offset) = bytes
+        .get(start..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'"'))
+    {
+        let quote = start + offset;
+        start = quote + 1;
+
+        // Each character of the name, literal or as \u00xx with lower-case hex.
+        let mut at = quote + 1;
+        let mut matched = true;
+        for &expected in NAME {
+            if bytes.get(at) == Some(&expected) {
+                at += 1;
+                continue;
+            }
+            let escape = format!("\\u{:04x}", expected);
+            if bytes.get(at..at + 6) == Some(escape.as_bytes()) {
+                at += 6;
+                continue;
+            }
+            matched = false;
+            break;
+        }
+        if !matched || bytes.get(at) != Some(&b'"') {
+            continue;
+        }
+
+        // Then JavaScript `\s*` and a colon.
+        let rest = text.get(at + 1..).unwrap_or_default();
+        let after_space = rest.trim_start_matches(is_js_space);
+        if after_space.starts_with(':') {
+            return true;
+        }
+    }
+    false
+}
+
+/// JavaScript's `\s` class (ECMAScript WhiteSpace and LineTerminator).
+fn is_js_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
 }
 
 #[cfg(test)]
@@ -112,5 +175,23 @@ mod tests {
     fn proto_member_is_reported() {
         let parsed = parse_body(br#"{"a":{"__proto__":{}}}"#, 10).unwrap();
         assert!(parsed.report.proto_key);
+    }
+
+    #[test]
+    fn proto_member_with_lowercase_escape_is_reported() {
+        let parsed = parse_body(br#"{"\u005f_proto__" :1}"#, 10).unwrap();
+        assert!(parsed.report.proto_key);
+    }
+
+    #[test]
+    fn proto_member_with_uppercase_escape_passes_the_guard() {
+        let parsed = parse_body(br#"{"\u005F_proto__":1}"#, 10).unwrap();
+        assert!(!parsed.report.proto_key);
+    }
+
+    #[test]
+    fn proto_text_inside_a_string_value_is_not_a_member() {
+        let parsed = parse_body(br#"{"a":"\"__proto__\":1"}"#, 10).unwrap();
+        assert!(!parsed.report.proto_key);
     }
 }

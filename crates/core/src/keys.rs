@@ -803,7 +803,18 @@ pub struct KeyStore {
     /// Entries per participant, newest first (see [`KeyStore::entries`]).
     entries: BTreeMap<String, Vec<KeyEntry>>,
     /// Participants whose configured key could not be used, with the reason.
-    unusable: BTreeMap<String, String>,
+    unusable: BTreeMap<String, Unusable>,
+}
+
+/// Why a participant's configured key cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Unusable {
+    /// The error text.
+    reason: String,
+    /// True when the key is well-formed but of a type or curve no supported `alg`
+    /// fits (Ed25519, P-521, DSA). The reference validator loads such keys and then
+    /// rejects the `alg`, so the verifier reports a key/alg mismatch for them.
+    unsupported_type: bool,
 }
 
 impl KeyStore {
@@ -867,8 +878,7 @@ impl KeyStore {
             Ok(parsed) => Ok(self.insert(participant, parsed, None, None)),
             Err(err) => {
                 if self.entries(participant).is_empty() {
-                    self.unusable
-                        .insert(participant.to_string(), err.to_string());
+                    self.record_error(participant, &err);
                 }
                 Err(err)
             }
@@ -877,7 +887,35 @@ impl KeyStore {
 
     /// Records that the key configured for `participant` is unusable, and why.
     pub fn mark_unusable(&mut self, participant: &str, reason: String) {
-        self.unusable.insert(participant.to_string(), reason);
+        let unusable = Unusable {
+            reason,
+            unsupported_type: false,
+        };
+        self.unusable.insert(participant.to_string(), unusable);
+    }
+
+    /// Records a key parse error for `participant`, noting whether the key was of an
+    /// unsupported type or curve rather than malformed.
+    pub fn record_error(&mut self, participant: &str, error: &KeyError) {
+        let unsupported_type = match error {
+            KeyError::UnsupportedCurve(_) => true,
+            // A JWK "oct" key is a secret, which the reference rejects as unusable.
+            KeyError::UnsupportedKeyType(detail) => !detail.contains("\"oct\""),
+            _ => false,
+        };
+        let unusable = Unusable {
+            reason: error.to_string(),
+            unsupported_type,
+        };
+        self.unusable.insert(participant.to_string(), unusable);
+    }
+
+    /// Returns true when the participant's only configured key is well-formed but of a
+    /// type or curve that no supported algorithm fits.
+    pub fn has_unsupported_key_type(&self, participant: &str) -> bool {
+        self.unusable
+            .get(participant)
+            .is_some_and(|unusable| unusable.unsupported_type)
     }
 
     /// Removes the participant's key with this kid; returns whether one was removed.
@@ -909,7 +947,9 @@ impl KeyStore {
 
     /// Returns why the key configured for `participant` is unusable, if recorded.
     pub fn unusable_reason(&self, participant: &str) -> Option<&str> {
-        self.unusable.get(participant).map(String::as_str)
+        self.unusable
+            .get(participant)
+            .map(|unusable| unusable.reason.as_str())
     }
 
     /// Returns every participant id: those with keys in id order, then those with

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use fspiop_guard_core::crypto::{KeyKind, SigningKey};
 use fspiop_guard_core::json::{self, Object, Value};
-use fspiop_guard_core::keys::{self, KeyStore};
+use fspiop_guard_core::keys::KeyStore;
 use fspiop_guard_core::sign::{self, SignBody, SignInput, SignerMode};
 use fspiop_guard_core::{Headers, Profile, Reason, Request, RingVerifier, VerifyContext, verify};
 
@@ -97,12 +97,7 @@ fn keys_of(case: &Object) -> KeyStore {
     if let Some(Value::Object(map)) = case.get("keys") {
         for (participant, pem) in map.iter() {
             let participant = participant.to_string_lossy();
-            match keys::parse_public_key(&pem.as_str().unwrap_or_default()) {
-                Ok(parsed) => {
-                    store.insert(&participant, parsed, None, None);
-                }
-                Err(error) => store.mark_unusable(&participant, error.to_string()),
-            }
+            let _ = store.insert_pem(&participant, &pem.as_str().unwrap_or_default());
         }
     }
     store
