@@ -97,6 +97,7 @@ import {
   ensureOracleInstalled,
   LATEST_VERSION,
   LEGACY_VERSION,
+  describeJwsDependencies,
   SDK_PACKAGE,
   SdkOracle,
 } from './lib/oracles.mjs';
@@ -313,6 +314,7 @@ function loadOracles(options, publicKeys) {
   for (const version of [LATEST_VERSION, LEGACY_VERSION]) {
     const directory = ensureOracleInstalled(options.oracleRoot, version, log);
     oracles[version] = new SdkOracle(version, directory, publicKeys);
+    console.log(`oracle ${SDK_PACKAGE}@${version} in ${directory} with ${describeJwsDependencies(directory)}`);
   }
   return oracles;
 }
@@ -354,10 +356,7 @@ async function main() {
 
   const indices =
     options.caseIndex === null ? Array.from({ length: options.count }, (_, index) => index) : [options.caseIndex];
-  console.log(
-    `oracles: ${SDK_PACKAGE} ${LATEST_VERSION} and ${LEGACY_VERSION} from ${options.oracleRoot}; ` +
-      `seed ${options.seed}, ${indices.length} cases; ${options.oracleOnly ? 'oracle only' : `CLI ${options.cliPath}`}`,
-  );
+  console.log(`seed ${options.seed}, ${indices.length} cases, ${options.oracleOnly ? 'oracle only' : `CLI ${options.cliPath}`}`);
 
   const report = new Report({ seed: options.seed, verbose: options.verbose || options.caseIndex !== null });
   for (const [name, title] of Object.entries(SECTION_TITLES[options.oracleOnly ? 'oracleOnly' : 'full'])) {

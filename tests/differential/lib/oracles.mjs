@@ -75,6 +75,26 @@ export function ensureOracleInstalled(root, version, log) {
   return directory;
 }
 
+// The JWS libraries whose behaviour the validators inherit.
+const JWS_DEPENDENCIES = ['jsonwebtoken', 'jws', 'jwa', 'safe-stable-stringify', 'fast-safe-stringify'];
+
+/**
+ * Returns the installed versions of the JWS libraries, e.g. "jsonwebtoken 9.0.3, jws 4.0.1".
+ * NOTE: npm resolves these from the SDK's version ranges at install time, so a later install
+ * can get newer ones than an earlier one.
+ */
+export function describeJwsDependencies(installDirectory) {
+  const versions = JWS_DEPENDENCIES.map((name) => {
+    const manifest = path.join(installDirectory, 'node_modules', name, 'package.json');
+    try {
+      return `${name} ${JSON.parse(fs.readFileSync(manifest, 'utf8')).version}`;
+    } catch {
+      return `${name} not found`;
+    }
+  });
+  return versions.join(', ');
+}
+
 function lastLines(text, count) {
   return (text || '').trimEnd().split('\n').slice(-count).join('\n');
 }
