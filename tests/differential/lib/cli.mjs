@@ -142,8 +142,13 @@ async function writeLines(stdin, requests) {
     }
     if (!stdin.write(`${JSON.stringify(request)}\n`)) {
       await new Promise((resolve) => {
-        stdin.once('drain', resolve);
-        stdin.once('close', resolve);
+        const done = () => {
+          stdin.off('drain', done);
+          stdin.off('close', done);
+          resolve();
+        };
+        stdin.on('drain', done);
+        stdin.on('close', done);
       });
     }
   }
