@@ -16,7 +16,9 @@ use clap::{Parser, Subcommand};
 use fspiop_guard_core::crypto::{Algorithm, SigningKey};
 use fspiop_guard_core::http::{self, RequestLimits};
 use fspiop_guard_core::sign::{self, SignBody, SignInput, SignerMode};
-use fspiop_guard_core::{KeyStore, Profile, Request, RingVerifier, VerifyContext, json, verify};
+use fspiop_guard_core::{
+    KeyStore, Profile, Request, RequestRules, RingVerifier, VerifyContext, json, verify,
+};
 
 /// Maximum request file size, in bytes.
 const MAX_REQUEST_FILE_BYTES: u64 = 32 * 1024 * 1024;
@@ -64,6 +66,13 @@ struct VerifyArgs {
     /// Skip the diagnosis that tries every known key on a rejection.
     #[arg(long)]
     no_diagnosis: bool,
+    /// Apply sdk-scheme-adapter's request rules: only POST, PUT and PATCH need a
+    /// signature, and PUT /parties/... does not unless --put-parties is given.
+    #[arg(long)]
+    request_rules: bool,
+    /// With --request-rules, require a signature on PUT /parties/... too.
+    #[arg(long, requires = "request_rules")]
+    put_parties: bool,
     /// Read JSON lines {"id", "request", "keys"?} on standard input and print one verdict
     /// per line.
     #[arg(long, conflicts_with = "request")]
@@ -150,10 +159,14 @@ fn run_verify(args: VerifyArgs) -> Result<ExitCode, String> {
     }
     let request = read_request(request_path)?;
 
+    let rules = args.request_rules.then(|| RequestRules {
+        put_parties: args.put_parties,
+        ..RequestRules::default()
+    });
     let ctx = VerifyContext {
         profile: &profile,
         keys: &keys,
-        rules: None,
+        rules: rules.as_ref(),
         now,
         crypto: &RingVerifier,
     };
