@@ -441,9 +441,12 @@ fn check_signature(
         for key in keys {
             match ctx.crypto.verify(key, alg, &input, signature) {
                 Ok(()) => return Ok((Arc::clone(key), form)),
+                // A wrong-length RSA signature fails only this key, because a participant
+                // can hold keys of several sizes during a rotation. The SDK reports a wrong
+                // RSA length as an invalid signature too.
                 Err(VerifyError::SignatureLength {
                     expected, actual, ..
-                }) => {
+                }) if alg.ecdsa_signature_len().is_some() => {
                     return Err(Reject::text(
                         CheckId::KeyFit,
                         Reason::EcdsaSignatureLength,
