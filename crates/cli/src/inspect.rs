@@ -52,7 +52,7 @@ pub fn run(args: InspectArgs) -> Result<ExitCode, String> {
     let trimmed = text.trim_start();
     if trimmed.contains("-----BEGIN") || trimmed.contains("\"kty\"") {
         inspect_key(&text)
-    } else if trimmed.starts_with('{') {
+    } else if trimmed.starts_with('{') && !(path.is_file() && is_json_request(trimmed)) {
         inspect_signature(&text)
     } else if path.is_file() {
         let request = crate::read_request(&path)?;
@@ -63,6 +63,18 @@ pub fn run(args: InspectArgs) -> Result<ExitCode, String> {
         inspect_signature(&value)
     } else {
         Err("input is neither a key, an FSPIOP-Signature value nor a readable file".to_owned())
+    }
+}
+
+/// Returns true when JSON text is a request in a form `read_request` reads (a JSON request
+/// with `method`, a HAR entry with `request` or a HAR log with `log`), not an
+/// FSPIOP-Signature value.
+fn is_json_request(text: &str) -> bool {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(object)) => ["method", "request", "log"]
+            .iter()
+            .any(|member| object.contains_key(*member)),
+        _ => false,
     }
 }
 

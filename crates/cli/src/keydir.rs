@@ -134,10 +134,17 @@ fn load_map_item(
                 });
             }
         }
-        Err(error) => notes.push(LoadNote {
-            participant: participant.to_owned(),
-            text: format!("unusable key: {error}"),
-        }),
+        Err(error) => {
+            // Record the failure as KeyStore::insert_pem does, so a request from this
+            // participant is rejected as KEY_UNUSABLE and not as UNKNOWN_SOURCE.
+            if store.entries(participant).is_empty() {
+                store.mark_unusable(participant, error.to_string());
+            }
+            notes.push(LoadNote {
+                participant: participant.to_owned(),
+                text: format!("unusable key: {error}"),
+            });
+        }
     }
     Ok(())
 }

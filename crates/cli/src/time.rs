@@ -34,7 +34,7 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
     let (year, month, day) = (field(0..4)?, field(5..7)?, field(8..10)?);
     let (hour, minute, second) = (field(11..13)?, field(14..16)?, field(17..19)?);
     if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
+        || !(1..=days_in_month(year, month)).contains(&day)
         || hour > 23
         || minute > 59
         || second > 60
@@ -58,7 +58,11 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
                 Some(b'-') => -1,
                 _ => return Err(error()),
             };
-            if rest.len() != 6 || rest.as_bytes().get(3) != Some(&b':') {
+            let digits = [1, 2, 4, 5].map(|at| rest.as_bytes().get(at));
+            if rest.len() != 6
+                || rest.as_bytes().get(3) != Some(&b':')
+                || !digits.iter().all(|b| b.is_some_and(u8::is_ascii_digit))
+            {
                 return Err(error());
             }
             let hours: i64 = rest
@@ -69,6 +73,9 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
                 .get(4..6)
                 .and_then(|m| m.parse().ok())
                 .ok_or_else(error)?;
+            if hours > 23 || minutes > 59 {
+                return Err(error());
+            }
             sign * (hours * 3600 + minutes * 60)
         }
     };
@@ -79,6 +86,16 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
     let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
     let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
     Ok(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
+}
+
+/// Returns the number of days in a month of the Gregorian calendar.
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 #[cfg(test)]
