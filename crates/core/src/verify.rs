@@ -576,9 +576,7 @@ fn check_request_line(
         .map(header::display_value)
         .unwrap_or_default();
     let target = request.target.as_str();
-    let matches =
-        target == uri || (uri.len() > 1 && uri.starts_with('/') && target.ends_with(&uri));
-    if !matches {
+    if !target_matches_uri(target, &uri) {
         return Err(Reject::mismatch(
             CheckId::RequestLineUri,
             Reason::RequestUriMismatch,
@@ -602,6 +600,12 @@ fn check_request_line(
     }
     pass(verdict, CheckId::RequestLineMethod);
     Ok(())
+}
+
+/// Returns true when a request target matches a protected `FSPIOP-URI`: equal, or ending
+/// with it after an ingress prefix. A protected `/` matches only the target `/`.
+pub fn target_matches_uri(target: &str, uri: &str) -> bool {
+    target == uri || (uri.len() > 1 && uri.starts_with('/') && target.ends_with(uri))
 }
 
 fn check_date_window(protected: &ProtectedHeader, window: u64, now: i64) -> Result<(), Reject> {
