@@ -127,18 +127,13 @@ fn load_map_item(
     match keys::parse_public_key(&pem) {
         Ok(parsed) => {
             let entry = store.insert(participant, parsed, None, retire_after);
-            for repair in &entry.repairs {
-                notes.push(LoadNote {
-                    participant: participant.to_owned(),
-                    text: format!("repaired: {repair}"),
-                });
-            }
+            note_entry(participant, &entry.repairs, &entry.warnings, notes);
         }
         Err(error) => {
             // Record the failure as KeyStore::insert_pem does, so a request from this
             // participant is rejected as KEY_UNUSABLE and not as UNKNOWN_SOURCE.
             if store.entries(participant).is_empty() {
-                store.mark_unusable(participant, error.to_string());
+                store.record_error(participant, &error);
             }
             notes.push(LoadNote {
                 participant: participant.to_owned(),
@@ -152,24 +147,32 @@ fn load_map_item(
 /// Inserts one key, recording repairs, warnings and failures as notes.
 pub fn insert(store: &mut KeyStore, participant: &str, pem: &str, notes: &mut Vec<LoadNote>) {
     match store.insert_pem(participant, pem) {
-        Ok(entry) => {
-            for repair in &entry.repairs {
-                notes.push(LoadNote {
-                    participant: participant.to_owned(),
-                    text: format!("repaired: {repair}"),
-                });
-            }
-            for warning in &entry.warnings {
-                notes.push(LoadNote {
-                    participant: participant.to_owned(),
-                    text: warning.clone(),
-                });
-            }
-        }
+        Ok(entry) => note_entry(participant, &entry.repairs, &entry.warnings, notes),
         Err(error) => notes.push(LoadNote {
             participant: participant.to_owned(),
             text: format!("unusable key: {error}"),
         }),
+    }
+}
+
+/// Records a key's repairs and warnings as notes.
+fn note_entry(
+    participant: &str,
+    repairs: &[keys::PemRepair],
+    warnings: &[String],
+    notes: &mut Vec<LoadNote>,
+) {
+    for repair in repairs {
+        notes.push(LoadNote {
+            participant: participant.to_owned(),
+            text: format!("repaired: {repair}"),
+        });
+    }
+    for warning in warnings {
+        notes.push(LoadNote {
+            participant: participant.to_owned(),
+            text: warning.clone(),
+        });
     }
 }
 
