@@ -194,7 +194,7 @@ fn compare_fields(request: &Request, protected: &header::ProtectedHeader) -> Vec
         member: "FSPIOP-URI (request target)",
         equal: uri
             .as_deref()
-            .is_some_and(|uri| crate::verify::target_matches_uri(&request.target, uri)),
+            .is_some_and(|uri| crate::verify::target_matches_uri(&request.target, uri, &[])),
         protected: uri,
         actual: Some(request.target.clone()),
     });

@@ -111,6 +111,11 @@ pub struct Profile {
     /// Bind the protected `FSPIOP-URI` and `FSPIOP-HTTP-Method` to the real request
     /// target and method, not only to the headers of the same name.
     pub bind_request_line: bool,
+    /// Path prefixes an ingress adds in front of FSPIOP paths (for example `/fspiop`).
+    /// With request-line binding, the request target must equal the protected
+    /// `FSPIOP-URI`, or one of these prefixes followed by it.
+    #[serde(default)]
+    pub request_path_prefixes: Vec<String>,
     /// When set, the protected `Date` must be present and within this many seconds of
     /// the verification time.
     pub date_window_secs: Option<u64>,
@@ -137,6 +142,7 @@ impl Profile {
             reject_duplicate_keys: false,
             reject_lossy_numbers: false,
             bind_request_line: false,
+            request_path_prefixes: Vec::new(),
             date_window_secs: None,
             limits: Limits::default(),
         }
@@ -162,6 +168,7 @@ impl Profile {
             reject_duplicate_keys: false,
             reject_lossy_numbers: false,
             bind_request_line: true,
+            request_path_prefixes: Vec::new(),
             date_window_secs: None,
             limits: Limits::default(),
         }

@@ -244,7 +244,7 @@ fn run(request: &Request, ctx: &VerifyContext<'_>, verdict: &mut Verdict) -> Res
 
     // Spec-level checks the SDK never makes.
     if profile.bind_request_line {
-        check_request_line(request, &protected, verdict)?;
+        check_request_line(request, &protected, profile, verdict)?;
     }
     if let Some(window) = profile.date_window_secs {
         check_date_window(&protected, window, ctx.now)?;
@@ -563,12 +563,14 @@ fn check_bindings(
 
 /// Binds the protected request line to the real one (FSPIOP Signature v1.1 §3.2).
 ///
-/// The request target must equal the protected `FSPIOP-URI` or end with it, so a path
-/// prefix added by an ingress (`/fspiop/quotes` for `/quotes`) still matches. Nothing is
-/// percent-decoded: both sides are compared as sent.
+/// The request target (path and query) must equal the protected `FSPIOP-URI`, or one of
+/// the profile's `request_path_prefixes` followed by it, so `/fspiop/quotes` matches
+/// `/quotes` only when `/fspiop` is configured. Nothing is percent-decoded: both sides are
+/// compared as sent.
 fn check_request_line(
     request: &Request,
     protected: &ProtectedHeader,
+    profile: &Profile,
     verdict: &mut Verdict,
 ) -> Result<(), Reject> {
     let uri = protected
@@ -576,7 +578,7 @@ fn check_request_line(
         .map(header::display_value)
         .unwrap_or_default();
     let target = request.target.as_str();
-    if !target_matches_uri(target, &uri) {
+    if !target_matches_uri(target, &uri, &profile.request_path_prefixes) {
         return Err(Reject::mismatch(
             CheckId::RequestLineUri,
             Reason::RequestUriMismatch,
@@ -602,10 +604,17 @@ fn check_request_line(
     Ok(())
 }
 
-/// Returns true when a request target matches a protected `FSPIOP-URI`: equal, or ending
-/// with it after an ingress prefix. A protected `/` matches only the target `/`.
-pub fn target_matches_uri(target: &str, uri: &str) -> bool {
-    target == uri || (uri.len() > 1 && uri.starts_with('/') && target.ends_with(uri))
+/// Returns true when a request target equals a protected `FSPIOP-URI`, directly or after
+/// one of the configured ingress path prefixes.
+pub fn target_matches_uri(target: &str, uri: &str, prefixes: &[String]) -> bool {
+    if target == uri {
+        return true;
+    }
+    prefixes.iter().any(|prefix| {
+        !prefix.is_empty()
+            && target.strip_prefix(prefix.as_str()) == Some(uri)
+            && uri.starts_with('/')
+    })
 }
 
 fn check_date_window(protected: &ProtectedHeader, window: u64, now: i64) -> Result<(), Reject> {

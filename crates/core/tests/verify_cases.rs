@@ -394,13 +394,44 @@ fn empty_destination_header_counts_as_absent() {
 }
 
 #[test]
-fn strict_accepts_ingress_path_prefix() {
+fn strict_accepts_configured_ingress_prefix() {
+    let mut request = signed_quote();
+    request.target = "/fspiop/quotes".to_owned();
+    let mut profile = Profile::strict();
+    profile.request_path_prefixes = vec!["/fspiop".to_owned()];
+
+    let verdict = verify_at(&request, &profile, &payer_keys(), NOW);
+
+    assert!(verdict.accepted, "{}", verdict.message());
+}
+
+#[test]
+fn strict_rejects_unconfigured_path_prefix() {
     let mut request = signed_quote();
     request.target = "/fspiop/quotes".to_owned();
 
     let verdict = strict(&request, &payer_keys());
 
-    assert!(verdict.accepted, "{}", verdict.message());
+    assert_eq!(verdict.reason, Some(Reason::RequestUriMismatch));
+}
+
+#[test]
+fn strict_rejects_signed_path_hidden_in_query() {
+    for target in [
+        "/transfers?x=/quotes",
+        "/transfers?/quotes",
+        "/transfers#/quotes",
+        "/transfers;/quotes",
+        "/transfers/quotes",
+        "/transfers/..%2F/quotes",
+    ] {
+        let mut request = signed_quote();
+        request.target = target.to_owned();
+
+        let verdict = strict(&request, &payer_keys());
+
+        assert_eq!(verdict.reason, Some(Reason::RequestUriMismatch), "{target}");
+    }
 }
 
 #[test]
