@@ -29,31 +29,44 @@ fn line_limits() -> json::Limits {
     }
 }
 
-/// Reads lines from standard input and calls `handle` for each non-empty one.
+/// Reads lines from standard input and calls `handle` for each non-empty one, writing
+/// one output line per input line. A line that is not UTF-8 gets an error line.
 fn for_each_line(mut handle: impl FnMut(&str) -> String) -> Result<(), String> {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut line = String::new();
+    let mut line = Vec::new();
+    let mut number = 0usize;
     loop {
         line.clear();
+        number += 1;
         let read = Read::take(&mut input, MAX_LINE_BYTES as u64 + 1)
-            .read_line(&mut line)
+            .read_until(b'\n', &mut line)
             .map_err(|error| format!("cannot read standard input: {error}"))?;
         if read == 0 {
             break;
         }
         if read > MAX_LINE_BYTES {
             return Err(format!(
-                "an input line is longer than {MAX_LINE_BYTES} bytes"
+                "input line {number} is longer than {MAX_LINE_BYTES} bytes; split the batch"
             ));
         }
-        if line.trim().is_empty() {
-            continue;
+        let result = match std::str::from_utf8(&line) {
+            Ok(text) if text.trim().is_empty() => continue,
+            Ok(text) => handle(text.trim_end()),
+            Err(error) => error_line(
+                "null",
+                &format!("input line {number} is not valid UTF-8 ({error}); send JSON text"),
+            ),
+        };
+
+        // A reader that stops early (`| head`) ends the batch without an error.
+        let written = writeln!(out, "{result}").and_then(|()| out.flush());
+        match written {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(error) => return Err(format!("cannot write standard output: {error}")),
         }
-        let result = handle(line.trim_end());
-        writeln!(out, "{result}").map_err(|error| error.to_string())?;
-        out.flush().map_err(|error| error.to_string())?;
     }
     Ok(())
 }
@@ -72,48 +85,68 @@ fn id_of(object: &json::Object) -> String {
         .unwrap_or_else(|| "null".to_owned())
 }
 
+/// One `verify --batch` input line.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyLine<'a> {
+    /// Echoed verbatim in the output line.
+    #[serde(borrow)]
+    id: Option<&'a serde_json::value::RawValue>,
+    /// The request in the JSON request form.
+    #[serde(borrow)]
+    request: &'a serde_json::value::RawValue,
+    /// Extra keys for this line only, by participant id.
+    #[serde(default)]
+    keys: std::collections::BTreeMap<String, String>,
+    /// Verification time, RFC 3339.
+    at: Option<String>,
+}
+
 /// Runs `verify --batch`.
 pub fn verify_lines(profile: &Profile, base_keys: &KeyStore, now: i64) -> Result<ExitCode, String> {
     let mut cache: HashMap<String, Result<ParsedKey, keys::KeyError>> = HashMap::new();
 
     for_each_line(|line| {
-        let parsed = match json::parse(line, &line_limits()) {
+        let parsed: VerifyLine<'_> = match serde_json::from_str(line) {
             Ok(parsed) => parsed,
-            Err(error) => return error_line("null", &format!("input line is not JSON: {error}")),
+            Err(error) => {
+                return error_line("null", &format!("invalid input line: {error}"));
+            }
         };
-        let Ok(object) = parsed.value.into_object() else {
-            return error_line("null", "input line must be a JSON object");
-        };
-        let id = id_of(&object);
+        let id = parsed.id.map_or("null", |id| id.get()).to_owned();
 
-        let Some(request_value) = object.get("request") else {
-            return error_line(&id, "missing member \"request\"");
+        // The request is read from its own text, so repeated header names stay
+        // repeated header lines, as in a request file.
+        let request = match http::parse_json_request(
+            parsed.request.get().as_bytes(),
+            &RequestLimits::default(),
+        ) {
+            Ok(request) => request,
+            Err(error) => return error_line(&id, &format!("invalid request: {error}")),
         };
-        let request_text = json::stringify(request_value, KeyOrder::Insertion);
-        let request =
-            match http::parse_json_request(request_text.as_bytes(), &RequestLimits::default()) {
-                Ok(request) => request,
-                Err(error) => return error_line(&id, &format!("invalid request: {error}")),
-            };
 
         let mut keys = base_keys.clone();
-        if let Some(Value::Object(map)) = object.get("keys") {
-            for (participant, pem) in map.iter() {
-                let participant = participant.to_string_lossy();
-                let Some(pem) = pem.as_str() else { continue };
-                let parsed = cache
-                    .entry(pem.clone())
-                    .or_insert_with(|| keys::parse_public_key(&pem));
-                match parsed {
-                    Ok(parsed) => {
-                        keys.insert(&participant, parsed.clone(), None, None);
-                    }
-                    Err(error) => keys.record_error(&participant, error),
+        for (participant, pem) in &parsed.keys {
+            let key = cache
+                .entry(pem.clone())
+                .or_insert_with(|| keys::parse_public_key(pem));
+            let known = |kid: &str| {
+                base_keys
+                    .entries(participant)
+                    .iter()
+                    .any(|e| e.kid() == kid)
+            };
+            match key {
+                // A line never replaces a key loaded with --keys, so it cannot un-retire one.
+                Ok(key) if known(key.key.kid()) => {}
+                Ok(key) => {
+                    keys.insert(participant, key.clone(), None, None);
                 }
+                Err(error) => keys.record_error(participant, error),
             }
         }
-        let at = match object.get("at").and_then(Value::as_str) {
-            Some(text) => match crate::time::parse_rfc3339(&text) {
+        let at = match &parsed.at {
+            Some(text) => match crate::time::parse_rfc3339(text) {
                 Ok(at) => at,
                 Err(error) => return error_line(&id, &error),
             },

@@ -104,28 +104,58 @@ fn load_json_map(
 }
 
 /// Loads one `{"pem": "...", "retire_after": "<RFC 3339>"}` item of a key list.
+///
+/// A malformed item is an error, never skipped: a misspelt or mistyped `retire_after`
+/// would otherwise leave a retired key valid.
 fn load_map_item(
     store: &mut KeyStore,
     participant: &str,
     item: &Value,
     notes: &mut Vec<LoadNote>,
 ) -> Result<(), String> {
-    let Some(pem) = item.get("pem").and_then(Value::as_str) else {
-        notes.push(LoadNote {
-            participant: participant.to_owned(),
-            text: "list item has no \"pem\" string; skipped".to_owned(),
-        });
-        return Ok(());
+    let Some(object) = item.as_object() else {
+        return Err(format!(
+            "key list of {participant:?}: each item must be an object {{\"pem\", \"retire_after\"}}"
+        ));
     };
-    let retire_after = match item.get("retire_after").and_then(Value::as_str) {
-        Some(text) => Some(
-            crate::time::parse_rfc3339(&text)
+    if let Some((name, _)) = object
+        .iter()
+        .find(|(name, _)| !name.eq_str("pem") && !name.eq_str("retire_after"))
+    {
+        return Err(format!(
+            "key list of {participant:?}: unknown member {:?}; use \"pem\" and \"retire_after\"",
+            name.to_string_lossy()
+        ));
+    }
+    let Some(pem) = object.get("pem").and_then(Value::as_str) else {
+        return Err(format!(
+            "key list of {participant:?}: an item has no \"pem\" string"
+        ));
+    };
+    let retire_after = match object.get("retire_after") {
+        None => None,
+        Some(Value::String(text)) => Some(
+            crate::time::parse_rfc3339(&text.to_string_lossy())
                 .map_err(|error| format!("key of {participant:?}: retire_after: {error}"))?,
         ),
-        None => None,
+        Some(_) => {
+            return Err(format!(
+                "key of {participant:?}: retire_after must be an RFC 3339 string such as \"2026-05-10T00:00:00Z\""
+            ));
+        }
     };
     match keys::parse_public_key(&pem) {
         Ok(parsed) => {
+            if store
+                .entries(participant)
+                .iter()
+                .any(|entry| entry.kid() == parsed.key.kid())
+            {
+                return Err(format!(
+                    "key list of {participant:?} has key {} twice; list each key once",
+                    parsed.key.kid()
+                ));
+            }
             let entry = store.insert(participant, parsed, None, retire_after);
             note_entry(participant, &entry.repairs, &entry.warnings, notes);
         }

@@ -82,9 +82,8 @@ pub fn parse_body(raw: &[u8], max_depth: usize) -> Result<ParsedBody, BodyError>
 
 /// Returns true when the text matches the pre-check of the SDK's `__proto__` guard
 /// (@hapi/bourne 3, used by co-body): a quoted `__proto__` whose characters are each
-/// literal or a `\u00xx` escape with lower-case hex, then optional whitespace and `:`.
-/// Only bodies that match it are scanned, so `{"\u005F_proto__":1}` (upper-case hex)
-/// passes the guard and must pass here too.
+/// literal or a `\u00xx` escape (hex digits in either case), then optional whitespace
+/// and `:`. Only bodies that match it are scanned for a `__proto__` member.
 fn bourne_suspects(text: &str) -> bool {
     const NAME: &[u8] = b"__proto__";
     let bytes = text.as_bytes();
@@ -96,7 +95,7 @@ fn bourne_suspects(text: &str) -> bool {
         let quote = start + offset;
         start = quote + 1;
 
-        // Each character of the name, literal or as \u00xx with lower-case hex.
+        // Each character of the name, literal or as a \u00xx escape.
         let mut at = quote + 1;
         let mut matched = true;
         for &expected in NAME {
@@ -105,7 +104,8 @@ fn bourne_suspects(text: &str) -> bool {
                 continue;
             }
             let escape = format!("\\u{:04x}", expected);
-            if bytes.get(at..at + 6) == Some(escape.as_bytes()) {
+            let candidate = bytes.get(at..at + 6).unwrap_or_default();
+            if candidate.starts_with(b"\\u") && candidate.eq_ignore_ascii_case(escape.as_bytes()) {
                 at += 6;
                 continue;
             }
@@ -184,9 +184,9 @@ mod tests {
     }
 
     #[test]
-    fn proto_member_with_uppercase_escape_passes_the_guard() {
-        let parsed = parse_body(br#"{"\u005F_proto__":1}"#, 10).unwrap();
-        assert!(!parsed.report.proto_key);
+    fn proto_member_with_uppercase_escape_is_reported() {
+        let parsed = parse_body(br#"{"\u005F\u005Fpr\u006Fto__":1}"#, 10).unwrap();
+        assert!(parsed.report.proto_key);
     }
 
     #[test]
