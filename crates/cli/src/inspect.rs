@@ -122,8 +122,8 @@ fn inspect_signature(value: &str) -> Result<ExitCode, String> {
         writeln!(
             out,
             "  {:<20} {}",
-            name.to_string_lossy(),
-            fspiop_guard_core::header::display_value(value)
+            printable(&name.to_string_lossy()),
+            printable(&fspiop_guard_core::header::display_value(value))
         )
         .map_err(|e| e.to_string())?;
     }
@@ -134,4 +134,17 @@ fn inspect_signature(value: &str) -> Result<ExitCode, String> {
     )
     .map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Escapes control characters, so a hostile header cannot drive the terminal.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -66,6 +66,17 @@ struct VerifyArgs {
     /// Skip the diagnosis that tries every known key on a rejection.
     #[arg(long)]
     no_diagnosis: bool,
+    /// Reject a body that repeats an object member (the signature may cover another value
+    /// than a downstream parser reads).
+    #[arg(long)]
+    reject_duplicate_keys: bool,
+    /// Reject a body with a number that an IEEE-754 double cannot hold exactly.
+    #[arg(long)]
+    reject_lossy_numbers: bool,
+    /// With --profile strict, an ingress path prefix in front of FSPIOP paths (for example
+    /// /fspiop); repeat for several.
+    #[arg(long = "path-prefix", value_name = "PREFIX")]
+    path_prefixes: Vec<String>,
     /// Apply sdk-scheme-adapter's request rules: only POST, PUT and PATCH need a
     /// signature, and PUT /parties/... does not unless --put-parties is given.
     #[arg(long)]
@@ -136,7 +147,12 @@ pub fn read_request(path: &Path) -> Result<Request, String> {
 }
 
 fn run_verify(args: VerifyArgs) -> Result<ExitCode, String> {
-    let profile = profile_by_name(&args.profile)?;
+    let mut profile = profile_by_name(&args.profile)?;
+    profile.reject_duplicate_keys |= args.reject_duplicate_keys;
+    profile.reject_lossy_numbers |= args.reject_lossy_numbers;
+    profile
+        .request_path_prefixes
+        .extend(args.path_prefixes.iter().cloned());
     let now = match &args.at {
         Some(text) => time::parse_rfc3339(text)?,
         None => time::now(),

@@ -107,6 +107,14 @@ pub fn diagnose(
     };
 
     let raw_body = request.body.as_deref().unwrap_or_default();
+    if raw_body.len() > limits.max_body_bytes {
+        diagnosis.stopped = Some(format!(
+            "body is {} bytes, over the {}-byte limit; no key was tried",
+            raw_body.len(),
+            limits.max_body_bytes
+        ));
+        return diagnosis;
+    }
     let parsed = crate::body::parse_body(raw_body, limits.max_body_json_depth).ok();
     let forms = [
         PayloadForm::Raw,

@@ -112,6 +112,9 @@ pub enum SignError {
     Uri(String),
     /// The key cannot produce the algorithm.
     Key(String),
+    /// A header name or value, or the method, would break the HTTP message (CR, LF or
+    /// NUL, or a method that is not an HTTP token).
+    InvalidField(String),
 }
 
 impl fmt::Display for SignError {
@@ -124,6 +127,7 @@ impl fmt::Display for SignError {
             ),
             SignError::Uri(text) => f.write_str(text),
             SignError::Key(text) => write!(f, "signing failed: {text}"),
+            SignError::InvalidField(text) => write!(f, "cannot sign: {text}"),
         }
     }
 }
@@ -151,7 +155,21 @@ pub fn sign_request(
     alg: Option<Algorithm>,
     input: &SignInput,
 ) -> Result<SignedRequest, SignError> {
-    let alg = alg.unwrap_or_else(|| default_algorithm(key));
+    let alg = match alg {
+        Some(alg) => alg,
+        None => {
+            let alg = default_algorithm(key);
+            if !matches!(alg, Algorithm::RS256 | Algorithm::ES256) {
+                return Err(SignError::Key(format!(
+                    "this key signs {}, which the Mojaloop SDK validator does not accept; \
+                     use an RSA or P-256 key, or choose the algorithm explicitly",
+                    alg.name()
+                )));
+            }
+            alg
+        }
+    };
+    check_fields(input)?;
 
     // Payload and wire body.
     let body = match &input.body {
@@ -231,6 +249,35 @@ pub fn sign_request(
         fspiop_uri,
         alg,
     })
+}
+
+/// Rejects a method or header that would break the HTTP message it is signed into.
+fn check_fields(input: &SignInput) -> Result<(), SignError> {
+    let is_token = |text: &str| {
+        !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    };
+    if !is_token(&input.method) {
+        return Err(SignError::InvalidField(format!(
+            "method {:?} is not an HTTP token",
+            input.method
+        )));
+    }
+    for (name, value) in input.headers.iter() {
+        if !is_token(name) {
+            return Err(SignError::InvalidField(format!(
+                "header name {name:?} is not an HTTP token"
+            )));
+        }
+        if value.contains(['\r', '\n', '\0']) {
+            return Err(SignError::InvalidField(format!(
+                "header {name} contains CR, LF or NUL"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// JavaScript truthiness of a body value: the reference refuses to sign a falsy body.

@@ -319,6 +319,12 @@ pub enum Warning {
     WeakRsaKey { bits: u32, recommended: u32 },
     /// Only a canonical form verified: the body was re-serialised between signer and us.
     BodyReserialised { form: PayloadForm },
+    /// A canonical form verified while the body repeats an object member: a parser that
+    /// keeps the first value sees other data than the signer signed.
+    DuplicateKeys,
+    /// A canonical form verified while the body has a number a double cannot hold exactly:
+    /// a parser with exact numbers sees another value than the signer signed.
+    LossyNumbers,
     /// A warning without a structured form, such as a key repair note.
     Other(String),
 }
@@ -334,6 +340,14 @@ impl fmt::Display for Warning {
                 f,
                 "signature matches the body only as {} (re-serialised JSON), not the bytes as sent",
                 form.name()
+            ),
+            Warning::DuplicateKeys => f.write_str(
+                "body repeats an object member and the signature covers only the last value; \
+                 a parser that keeps the first value reads other data (reject with --reject-duplicate-keys)",
+            ),
+            Warning::LossyNumbers => f.write_str(
+                "body has a number that a double cannot hold exactly and the signature covers the \
+                 rounded value (reject with --reject-lossy-numbers)",
             ),
             Warning::Other(text) => f.write_str(text),
         }

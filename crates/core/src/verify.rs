@@ -223,6 +223,14 @@ fn run(request: &Request, ctx: &VerifyContext<'_>, verdict: &mut Verdict) -> Res
     if form.is_canonical() && verdict.forms_tried.contains(&PayloadForm::Raw) {
         verdict.warnings.push(Warning::BodyReserialised { form });
     }
+    if let (true, Some(parsed)) = (form.is_canonical(), parsed_body.as_ref()) {
+        if parsed.report.duplicate_keys {
+            verdict.warnings.push(Warning::DuplicateKeys);
+        }
+        if parsed.report.lossy_numbers {
+            verdict.warnings.push(Warning::LossyNumbers);
+        }
+    }
     if let KeyKind::Rsa { bits } = key.kind()
         && bits < profile.warn_rsa_bits
     {
@@ -323,9 +331,13 @@ fn source_keys(ctx: &VerifyContext<'_>, source: &str) -> Result<Vec<Arc<PublicKe
     let detail = if retired > 0 {
         format!("all {retired} keys of {source:?} are retired; publish the current key")
     } else {
+        let with_keys = ctx
+            .keys
+            .participants()
+            .filter(|participant| !ctx.keys.entries(participant).is_empty())
+            .count();
         format!(
-            "{} participants have keys; add a key for {source:?} or check the FSPIOP-Source spelling",
-            ctx.keys.participants().count()
+            "{with_keys} participants have keys; add a key for {source:?} or check the FSPIOP-Source spelling"
         )
     };
     Err(Reject::text(

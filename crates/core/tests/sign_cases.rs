@@ -644,3 +644,23 @@ fn every_mode_round_trips_in_mojaloop_sdk() {
         );
     }
 }
+
+#[test]
+fn header_value_with_newline_is_rejected() {
+    let mut input = transfer("payerfsp");
+    input.headers.push("X-Note", "a\r\nInjected: yes");
+
+    let error = sign_error(&input);
+
+    assert!(matches!(error, SignError::InvalidField(_)), "{error}");
+}
+
+#[test]
+fn method_that_is_not_a_token_is_rejected() {
+    let mut input = transfer("payerfsp");
+    input.method = "POST /x".to_owned();
+
+    let error = sign_error(&input);
+
+    assert!(matches!(error, SignError::InvalidField(_)), "{error}");
+}

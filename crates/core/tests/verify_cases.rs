@@ -1833,3 +1833,33 @@ fn diagnosis_compares_rewritten_uri() {
     assert_eq!(uri.protected.as_deref(), Some("/quotes"));
     assert_eq!(uri.actual.as_deref(), Some("/quotes/"));
 }
+
+#[test]
+fn duplicate_key_body_warns_when_canonical_form_matches() {
+    let mut request = signed_quote();
+    let body = String::from_utf8(request.body.clone().unwrap()).unwrap();
+    let rewritten = body.replacen('{', r#"{"amount":"first","#, 1);
+    request.body = Some(rewritten.into_bytes());
+
+    let verdict = sdk(&request, &payer_keys());
+
+    assert!(verdict.accepted, "{}", verdict.message());
+    assert!(verdict.warnings.contains(&Warning::DuplicateKeys));
+}
+
+#[test]
+fn lossy_number_body_warns_when_canonical_form_matches() {
+    let mut input = quote_input("payerfsp");
+    input.body = SignBody::Json(
+        fspiop_guard_core::json::parse(r#"{"amount":9007199254740992}"#, &Default::default())
+            .unwrap()
+            .value,
+    );
+    let mut request = signed(&payer_key(), SignerMode::Sdk1919, &input);
+    request.body = Some(br#"{"amount":9007199254740993}"#.to_vec());
+
+    let verdict = sdk(&request, &payer_keys());
+
+    assert!(verdict.accepted, "{}", verdict.message());
+    assert!(verdict.warnings.contains(&Warning::LossyNumbers));
+}
