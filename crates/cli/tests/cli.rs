@@ -373,7 +373,8 @@ fn unknown_profile_lists_names() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("\"lenient\""), "{}", run.stderr);
     assert!(
-        run.stderr.contains("mojaloop-sdk, strict"),
+        run.stderr
+            .contains("mojaloop-sdk, sdk-19.19, sdk-19.18, strict"),
         "{}",
         run.stderr
     );

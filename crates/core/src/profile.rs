@@ -174,17 +174,30 @@ impl Profile {
         }
     }
 
+    /// Accepts exactly what one SDK version's validator accepts: SDK 19.19.x verifies only
+    /// the sorted-key re-serialisation, SDK 18.5–19.18.x only the insertion-order one.
+    /// Use it to predict what a receiver on that version decides.
+    pub fn sdk_version(form: PayloadForm, name: &str) -> Profile {
+        Profile {
+            name: name.to_owned(),
+            payload_forms: vec![form],
+            ..Profile::mojaloop_sdk()
+        }
+    }
+
     /// Returns the built-in profile with this name.
     pub fn by_name(name: &str) -> Option<Profile> {
         match name {
             "mojaloop-sdk" => Some(Profile::mojaloop_sdk()),
+            "sdk-19.19" => Some(Profile::sdk_version(PayloadForm::SortedJson, name)),
+            "sdk-19.18" => Some(Profile::sdk_version(PayloadForm::InsertionJson, name)),
             "strict" => Some(Profile::strict()),
             _ => None,
         }
     }
 
     /// Names of the built-in profiles.
-    pub const BUILT_IN: [&'static str; 2] = ["mojaloop-sdk", "strict"];
+    pub const BUILT_IN: [&'static str; 4] = ["mojaloop-sdk", "sdk-19.19", "sdk-19.18", "strict"];
 
     /// Returns true when some step needs the body parsed as JSON.
     pub fn needs_parsed_body(&self) -> bool {

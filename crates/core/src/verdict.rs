@@ -319,6 +319,9 @@ pub enum Warning {
     WeakRsaKey { bits: u32, recommended: u32 },
     /// Only a canonical form verified: the body was re-serialised between signer and us.
     BodyReserialised { form: PayloadForm },
+    /// The verifying key was loaded from a damaged PEM that was repaired. Peers that
+    /// read the same published PEM with OpenSSL or Node may fail to load it.
+    KeyRepaired { kid: String },
     /// A canonical form verified while the body repeats an object member: a parser that
     /// keeps the first value sees other data than the signer signed.
     DuplicateKeys,
@@ -340,6 +343,11 @@ impl fmt::Display for Warning {
                 f,
                 "signature matches the body only as {} (re-serialised JSON), not the bytes as sent",
                 form.name()
+            ),
+            Warning::KeyRepaired { kid } => write!(
+                f,
+                "key {kid} was loaded from a damaged PEM and repaired; peers using the Mojaloop \
+                 SDK may be unable to load it, so republish it as a well-formed PEM"
             ),
             Warning::DuplicateKeys => f.write_str(
                 "body repeats an object member and the signature covers only the last value; \

@@ -6,15 +6,15 @@
 //! protected fields against the headers. Field bindings run only after the signature has
 //! verified, so a tampered protected header always shows up as `SIGNATURE_MISMATCH`.
 
-use std::sync::Arc;
+use std::borrow::Cow;
 
 use crate::b64;
 use crate::body::{self, ParsedBody};
-use crate::crypto::{Algorithm, KeyKind, PublicKey, SignatureVerifier};
+use crate::crypto::{Algorithm, KeyKind, SignatureVerifier};
 use crate::header::{self, HeaderError, ProtectedHeader, SignatureHeader};
 use crate::httpdate;
 use crate::json::Value;
-use crate::keys::KeyStore;
+use crate::keys::{KeyEntry, KeyStore};
 use crate::profile::{BodyJson, PayloadForm, Profile};
 use crate::request::Request;
 use crate::rules::RequestRules;
@@ -169,8 +169,15 @@ fn run(request: &Request, ctx: &VerifyContext<'_>, verdict: &mut Verdict) -> Res
     pass(verdict, CheckId::JwsHeaders);
 
     // FSPIOP-Signature, then the protected header it carries.
-    let signature_header = SignatureHeader::parse(&signature_value, limits)
-        .map_err(|error| Reject::header(CheckId::SignatureHeader, error))?;
+    let signature_header = SignatureHeader::parse(&signature_value, limits).map_err(|error| {
+        let mut reject = Reject::header(CheckId::SignatureHeader, error);
+        if request.headers.count("fspiop-signature") > 1
+            && let Some(Detail::Text(text)) = &mut reject.detail
+        {
+            text.push_str(REPEATED_HEADER_NOTE);
+        }
+        reject
+    })?;
     pass(verdict, CheckId::SignatureHeader);
     let protected = signature_header
         .protected(limits)
@@ -207,7 +214,7 @@ fn run(request: &Request, ctx: &VerifyContext<'_>, verdict: &mut Verdict) -> Res
     pass(verdict, CheckId::KeyFit);
 
     // The signature itself, over each allowed payload form in turn.
-    let (key, form) = check_signature(
+    let (entry, form) = check_signature(
         ctx,
         &signature_header.protected_b64,
         &signature,
@@ -217,7 +224,13 @@ fn run(request: &Request, ctx: &VerifyContext<'_>, verdict: &mut Verdict) -> Res
         parsed_body.as_ref(),
         verdict,
     )?;
-    verdict.key_id = Some(key.kid().to_owned());
+    verdict.key_id = Some(entry.kid().to_owned());
+    let key = &entry.key;
+    if !entry.repairs.is_empty() {
+        verdict.warnings.push(Warning::KeyRepaired {
+            kid: entry.kid().to_owned(),
+        });
+    }
     verdict.payload_form = Some(form);
     pass(verdict, CheckId::Signature);
     if form.is_canonical() && verdict.forms_tried.contains(&PayloadForm::Raw) {
@@ -307,12 +320,8 @@ fn check_body(
 /// A participant whose only key is well-formed but of an unsupported type (Ed25519,
 /// P-521) gets an empty list here and a key/alg mismatch after the `alg` check, in the
 /// reference validator's order.
-fn source_keys(ctx: &VerifyContext<'_>, source: &str) -> Result<Vec<Arc<PublicKey>>, Reject> {
-    let active: Vec<Arc<PublicKey>> = ctx
-        .keys
-        .active(source, ctx.now)
-        .map(|entry| Arc::clone(&entry.key))
-        .collect();
+fn source_keys<'k>(ctx: &VerifyContext<'k>, source: &str) -> Result<Vec<&'k KeyEntry>, Reject> {
+    let active: Vec<&KeyEntry> = ctx.keys.active(source, ctx.now).collect();
     if !active.is_empty() {
         return Ok(active);
     }
@@ -336,9 +345,14 @@ fn source_keys(ctx: &VerifyContext<'_>, source: &str) -> Result<Vec<Arc<PublicKe
             .participants()
             .filter(|participant| !ctx.keys.entries(participant).is_empty())
             .count();
-        format!(
-            "{with_keys} participants have keys; add a key for {source:?} or check the FSPIOP-Source spelling"
-        )
+        let mut detail = format!(
+            "keys are configured for {with_keys} participant(s){}; add a key for {source:?} or check the FSPIOP-Source spelling",
+            participant_list(ctx.keys)
+        );
+        if source.contains(", ") {
+            detail.push_str(REPEATED_HEADER_NOTE);
+        }
+        detail
     };
     Err(Reject::text(
         CheckId::SourceKey,
@@ -346,6 +360,25 @@ fn source_keys(ctx: &VerifyContext<'_>, source: &str) -> Result<Vec<Arc<PublicKe
         detail,
     ))
 }
+
+/// Lists up to ten participant ids with keys, for a message.
+fn participant_list(keys: &KeyStore) -> String {
+    let ids: Vec<String> = keys
+        .participants()
+        .filter(|participant| !keys.entries(participant).is_empty())
+        .take(10)
+        .map(|participant| format!("{participant:?}"))
+        .collect();
+    if ids.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", ids.join(", "))
+    }
+}
+
+/// Explains a value that Node-style joining built from repeated header lines.
+const REPEATED_HEADER_NOTE: &str = " (the value contains \", \": the header was probably sent \
+     more than once, and repeated header lines are joined with \", \")";
 
 fn check_algorithm(protected: &ProtectedHeader, profile: &Profile) -> Result<Algorithm, Reject> {
     let value = match protected.member("alg") {
@@ -377,14 +410,21 @@ fn check_algorithm(protected: &ProtectedHeader, profile: &Profile) -> Result<Alg
 }
 
 /// Keeps the keys whose type fits `alg` and whose size the profile accepts.
-fn fit_keys(
-    candidates: &[Arc<PublicKey>],
+fn fit_keys<'k>(
+    candidates: &[&'k KeyEntry],
     alg: Algorithm,
     profile: &Profile,
-) -> Result<Vec<Arc<PublicKey>>, Reject> {
-    let typed: Vec<&Arc<PublicKey>> = candidates.iter().filter(|k| k.fits(alg).is_ok()).collect();
+) -> Result<Vec<&'k KeyEntry>, Reject> {
+    let typed: Vec<&KeyEntry> = candidates
+        .iter()
+        .copied()
+        .filter(|entry| entry.key.fits(alg).is_ok())
+        .collect();
     if typed.is_empty() {
-        let kinds: Vec<String> = candidates.iter().map(|k| describe_kind(k.kind())).collect();
+        let kinds: Vec<String> = candidates
+            .iter()
+            .map(|entry| describe_kind(entry.key.kind()))
+            .collect();
         return Err(Reject::text(
             CheckId::KeyFit,
             Reason::KeyAlgMismatch,
@@ -392,13 +432,12 @@ fn fit_keys(
         ));
     }
 
-    let sized: Vec<Arc<PublicKey>> = typed
-        .iter()
-        .filter(|key| match (key.kind(), profile.min_rsa_bits) {
+    let sized: Vec<&KeyEntry> = typed
+        .into_iter()
+        .filter(|entry| match (entry.key.kind(), profile.min_rsa_bits) {
             (KeyKind::Rsa { bits }, Some(min)) => bits >= min,
             _ => true,
         })
-        .map(|key| Arc::clone(key))
         .collect();
     if sized.is_empty() {
         return Err(Reject::text(
@@ -431,33 +470,33 @@ pub fn signing_input(protected_b64: &str, payload: &[u8]) -> Vec<u8> {
 }
 
 /// Returns the payload bytes of one form, or `None` when the body is not JSON.
-pub fn payload_for(
+pub fn payload_for<'a>(
     form: PayloadForm,
-    raw_body: &[u8],
+    raw_body: &'a [u8],
     parsed: Option<&ParsedBody>,
-) -> Option<Vec<u8>> {
+) -> Option<Cow<'a, [u8]>> {
     match form {
-        PayloadForm::Raw => Some(raw_body.to_vec()),
+        PayloadForm::Raw => Some(Cow::Borrowed(raw_body)),
         PayloadForm::SortedJson => {
-            parsed.map(|p| p.canonical(crate::json::KeyOrder::Sorted).into_bytes())
+            parsed.map(|p| Cow::Owned(p.canonical(crate::json::KeyOrder::Sorted).into_bytes()))
         }
         PayloadForm::InsertionJson => {
-            parsed.map(|p| p.canonical(crate::json::KeyOrder::Insertion).into_bytes())
+            parsed.map(|p| Cow::Owned(p.canonical(crate::json::KeyOrder::Insertion).into_bytes()))
         }
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn check_signature(
+fn check_signature<'k>(
     ctx: &VerifyContext<'_>,
     protected_b64: &str,
     signature: &[u8],
     alg: Algorithm,
-    keys: &[Arc<PublicKey>],
+    keys: &[&'k KeyEntry],
     raw_body: &[u8],
     parsed: Option<&ParsedBody>,
     verdict: &mut Verdict,
-) -> Result<(Arc<PublicKey>, PayloadForm), Reject> {
+) -> Result<(&'k KeyEntry, PayloadForm), Reject> {
     for &form in &ctx.profile.payload_forms {
         let Some(payload) = payload_for(form, raw_body, parsed) else {
             continue;
@@ -465,15 +504,29 @@ fn check_signature(
         verdict.forms_tried.push(form);
         let input = signing_input(protected_b64, &payload);
 
-        for key in keys {
+        for &entry in keys {
             // An ECDSA length error was ruled out before this loop, and an RSA signature
             // whose length differs from this key's modulus simply does not verify.
-            if ctx.crypto.verify(key, alg, &input, signature).is_ok() {
-                return Ok((Arc::clone(key), form));
+            if ctx
+                .crypto
+                .verify(&entry.key, alg, &input, signature)
+                .is_ok()
+            {
+                return Ok((entry, form));
             }
         }
     }
-    Err(Reject::new(CheckId::Signature, Reason::SignatureMismatch))
+
+    let kids: Vec<&str> = keys.iter().map(|entry| entry.kid()).collect();
+    Err(Reject::text(
+        CheckId::Signature,
+        Reason::SignatureMismatch,
+        format!(
+            "tried key {}; the body or protected header changed after signing, or the sender \
+             signed with a key that is not configured for this participant",
+            kids.join(", ")
+        ),
+    ))
 }
 
 fn check_bindings(
