@@ -82,7 +82,7 @@ fn inspect_key(text: &str) -> Result<ExitCode, String> {
     let parsed =
         keys::parse_public_key(text).map_err(|error| format!("not a usable key: {error}"))?;
     let key = &parsed.key;
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     let kind = match key.kind() {
         KeyKind::Rsa { bits } => format!("RSA {bits} bits"),
         KeyKind::Ec(curve) => format!("EC {curve:?}"),
@@ -102,6 +102,7 @@ fn inspect_key(text: &str) -> Result<ExitCode, String> {
         writeln!(out, "warning  {warning}").map_err(|e| e.to_string())?;
     }
     write!(out, "{}", key.to_pem()).map_err(|e| e.to_string())?;
+    crate::emit(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -116,7 +117,7 @@ fn inspect_signature(value: &str) -> Result<ExitCode, String> {
         .map(|s| s.len())
         .unwrap_or(0);
 
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     writeln!(out, "protected header").map_err(|e| e.to_string())?;
     for (name, value) in protected.object().iter() {
         writeln!(
@@ -133,6 +134,7 @@ fn inspect_signature(value: &str) -> Result<ExitCode, String> {
         header.signature_b64.len()
     )
     .map_err(|e| e.to_string())?;
+    crate::emit(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 

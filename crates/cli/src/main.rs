@@ -63,7 +63,8 @@ struct VerifyArgs {
     /// Print the verdict as JSON.
     #[arg(long)]
     json: bool,
-    /// Skip the diagnosis that tries every known key on a rejection.
+    /// Skip the diagnosis, which tries every known key and payload form to explain a
+    /// rejection and to tell which SDK versions accept an accepted request.
     #[arg(long)]
     no_diagnosis: bool,
     /// Reject a body that repeats an object member (the signature may cover another value
@@ -129,6 +130,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes the finished output to standard output. A reader that stopped early (`| head`)
+/// is not an error.
+pub fn emit(bytes: &[u8]) -> Result<(), String> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(error) => Err(format!("cannot write standard output: {error}")),
+    }
+}
+
 /// Returns the built-in profile with this name, or an error listing the names.
 pub fn profile_by_name(name: &str) -> Result<Profile, String> {
     Profile::by_name(name).ok_or_else(|| {
@@ -187,11 +199,11 @@ fn run_verify(args: VerifyArgs) -> Result<ExitCode, String> {
         crypto: &RingVerifier,
     };
     let verdict = verify(&request, &ctx);
-    let diagnosis = (!verdict.accepted && !args.no_diagnosis).then(|| {
+    let diagnosis = (!args.no_diagnosis).then(|| {
         fspiop_guard_core::diagnose::diagnose(&request, &keys, now, &RingVerifier, &profile.limits)
     });
 
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     if args.json {
         let mut value = serde_json::to_value(&verdict).map_err(|e| e.to_string())?;
         if let (Some(diagnosis), Some(object)) = (&diagnosis, value.as_object_mut()) {
@@ -203,6 +215,7 @@ fn run_verify(args: VerifyArgs) -> Result<ExitCode, String> {
         report::write_verdict(&mut out, &verdict, &profile, diagnosis.as_ref())
             .map_err(|e| e.to_string())?;
     }
+    emit(&out)?;
     Ok(if verdict.accepted {
         ExitCode::SUCCESS
     } else {
@@ -241,7 +254,7 @@ fn run_sign(args: SignArgs) -> Result<ExitCode, String> {
     };
     let signed = sign::sign_request(&key, mode, alg, &input).map_err(|error| error.to_string())?;
 
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     let mut text = format!("{} {} HTTP/1.1\r\n", request.method, request.target);
     for (name, value) in signed.headers.iter() {
         if name.eq_ignore_ascii_case("content-length") {
@@ -256,6 +269,7 @@ fn run_sign(args: SignArgs) -> Result<ExitCode, String> {
     ));
     out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
     writeln!(out).map_err(|e| e.to_string())?;
+    emit(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 

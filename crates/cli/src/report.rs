@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use fspiop_guard_core::Profile;
 use fspiop_guard_core::diagnose::Diagnosis;
-use fspiop_guard_core::verdict::{Outcome, Verdict};
+use fspiop_guard_core::verdict::{Outcome, Reason, Verdict};
 
 /// Writes a verdict as a check list.
 pub fn write_verdict(
@@ -16,9 +16,15 @@ pub fn write_verdict(
     match (verdict.accepted, verdict.reason, verdict.fspiop_error()) {
         (true, _, _) => writeln!(out, "VALID    {}", verdict.message())?,
         (false, Some(reason), Some(error)) => {
+            // The SDK answers every JWS failure with 3105 and only a body it cannot parse
+            // with 3101, so users holding an SDK error code need the mapping.
+            let sdk_note = match error.code() {
+                "3105" | "3101" => "",
+                _ => "; the Mojaloop SDK reports this as 3105",
+            };
             writeln!(
                 out,
-                "INVALID  {} (FSPIOP {} {})",
+                "INVALID  {} (FSPIOP {} {}{sdk_note})",
                 reason.code(),
                 error.code(),
                 error.description()
@@ -26,6 +32,9 @@ pub fn write_verdict(
             writeln!(out, "         {}", verdict.message())?;
         }
         _ => writeln!(out, "INVALID  {}", verdict.message())?,
+    }
+    if let Some(cause) = diagnosis.and_then(|d| likely_cause(verdict, d)) {
+        writeln!(out, "likely   {cause}")?;
     }
     writeln!(out, "profile  {}", profile.name)?;
 
@@ -58,8 +67,80 @@ pub fn write_verdict(
     }
 
     if let Some(diagnosis) = diagnosis {
-        write_diagnosis(out, diagnosis)?;
+        if verdict.accepted {
+            write_sdk_compatibility(out, verdict, diagnosis)?;
+        } else {
+            write_diagnosis(out, diagnosis)?;
+        }
     }
+    Ok(())
+}
+
+/// Names the most likely cause of a rejection from what the diagnosis found.
+fn likely_cause(verdict: &Verdict, diagnosis: &Diagnosis) -> Option<String> {
+    if verdict.reason != Some(Reason::SignatureMismatch) {
+        return None;
+    }
+    let source = verdict.participant.as_deref().unwrap_or_default();
+    let own = |active: bool| {
+        diagnosis
+            .matches
+            .iter()
+            .find(|m| m.participant == source && m.active == active)
+    };
+
+    if let Some(found) = own(false) {
+        return Some(format!(
+            "the signature verifies under a RETIRED key of {source:?} ({}): the sender still signs with its old key",
+            found.kid
+        ));
+    }
+    if let Some(found) = own(true) {
+        return Some(format!(
+            "the signature verifies over the {} payload, which this profile does not try; see docs/CONFORMANCE.md",
+            found.form
+        ));
+    }
+    if let Some(found) = diagnosis.matches.first() {
+        return Some(format!(
+            "the signature verifies under the key of {:?} ({}), not {source:?}: the FSPIOP-Source header or the key files are wrong",
+            found.participant, found.kid
+        ));
+    }
+    if diagnosis.stopped.is_none() {
+        return Some(
+            "no known key verifies this signature over any payload form: the body or protected header \
+             changed after signing, or the sender's key is not configured"
+                .to_owned(),
+        );
+    }
+    None
+}
+
+/// Says which SDK versions would accept an accepted request, from the forms that verify
+/// under the source participant's active keys.
+fn write_sdk_compatibility(
+    out: &mut impl Write,
+    verdict: &Verdict,
+    diagnosis: &Diagnosis,
+) -> io::Result<()> {
+    let source = verdict.participant.as_deref().unwrap_or_default();
+    let verifies = |form: &str| {
+        diagnosis
+            .matches
+            .iter()
+            .any(|m| m.participant == source && m.active && m.form == form)
+    };
+    let verdict_for = |form: &str| {
+        if verifies(form) {
+            "accept".to_owned()
+        } else {
+            format!("REJECT (the {form} payload does not verify)")
+        }
+    };
+    writeln!(out, "SDK validators")?;
+    writeln!(out, "  19.19.x  {}", verdict_for("sorted-json"))?;
+    writeln!(out, "  19.18.x  {}", verdict_for("insertion-json"))?;
     Ok(())
 }
 

@@ -443,7 +443,7 @@ impl Verdict {
             Some(Detail::Mismatch { protected, actual }) => {
                 format!(" (protected {protected:?}, request {actual:?})")
             }
-            Some(Detail::Text(text)) => format!(" ({text})"),
+            Some(Detail::Text(text)) => format!(": {text}"),
             None => String::new(),
         };
         format!("{}{}", reason_sentence(reason, self), detail)
