@@ -44,10 +44,19 @@ pub fn run(args: InspectArgs) -> Result<ExitCode, String> {
     };
 
     let path = PathBuf::from(&input);
+    let looks_like_path = !input.trim_start().starts_with('{')
+        && !input.contains("-----BEGIN")
+        && (input.contains('/')
+            || input.ends_with(".pem")
+            || input.ends_with(".http")
+            || input.ends_with(".json"));
+    if looks_like_path && !path.exists() {
+        return Err(format!("file {input} not found"));
+    }
     let text = if path.is_file() {
         crate::keydir::read_limited(&path, 1024 * 1024)?
     } else {
-        input
+        strip_header_name(&input).to_owned()
     };
     let trimmed = text.trim_start();
     if trimmed.contains("-----BEGIN") || trimmed.contains("\"kty\"") {
@@ -88,7 +97,7 @@ fn inspect_key(text: &str) -> Result<ExitCode, String> {
         KeyKind::Ec(curve) => format!("EC {curve:?}"),
     };
     let lines = [
-        format!("format   {:?}", parsed.format),
+        format!("format   {}", format_name(parsed.format)),
         format!("key      {kind}"),
         format!("kid      {} (base64url SHA-256 of the SPKI)", key.kid()),
     ];
@@ -136,6 +145,27 @@ fn inspect_signature(value: &str) -> Result<ExitCode, String> {
     .map_err(|e| e.to_string())?;
     crate::emit(&out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Removes a leading `FSPIOP-Signature:` header name from a pasted header line.
+fn strip_header_name(input: &str) -> &str {
+    let trimmed = input.trim();
+    match trimmed.split_once(':') {
+        Some((name, value)) if name.trim().eq_ignore_ascii_case("fspiop-signature") => value.trim(),
+        _ => trimmed,
+    }
+}
+
+/// Returns the human name of a key format.
+fn format_name(format: keys::KeyFormat) -> &'static str {
+    match format {
+        keys::KeyFormat::SpkiPem => "SPKI PEM (BEGIN PUBLIC KEY)",
+        keys::KeyFormat::Pkcs1Pem => "PKCS#1 PEM (BEGIN RSA PUBLIC KEY)",
+        keys::KeyFormat::CertificatePem => "X.509 certificate PEM (public key taken from it)",
+        keys::KeyFormat::PrivateKeyPem => "private key PEM (public half derived)",
+        keys::KeyFormat::Jwk => "JWK",
+        keys::KeyFormat::SpkiDer => "SPKI DER",
+    }
 }
 
 /// Escapes control characters, so a hostile header cannot drive the terminal.

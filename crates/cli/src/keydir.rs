@@ -93,11 +93,13 @@ fn load_json_map(
                     load_map_item(store, &participant, item, notes)?;
                 }
             }
-            _ => notes.push(LoadNote {
-                participant,
-                text: "value is neither a PEM string nor a list of {pem, retire_after}; skipped"
-                    .to_owned(),
-            }),
+            _ => {
+                return Err(format!(
+                    "key map {}: the value for {participant:?} must be a PEM string or a list of \
+                     {{\"pem\", \"retire_after\"}} objects",
+                    file.display()
+                ));
+            }
         }
     }
     Ok(())

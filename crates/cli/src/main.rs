@@ -153,7 +153,20 @@ pub fn profile_by_name(name: &str) -> Result<Profile, String> {
 
 /// Reads and parses a request file.
 pub fn read_request(path: &Path) -> Result<Request, String> {
+    if path.is_dir() {
+        return Err(format!(
+            "request file {} is a directory; give the file that holds one HTTP request",
+            path.display()
+        ));
+    }
     let bytes = keydir::read_bytes_limited(path, MAX_REQUEST_FILE_BYTES)?;
+    if bytes.trim_ascii_start().starts_with(b"HTTP/") {
+        return Err(format!(
+            "{} holds an HTTP response (it starts with a status line); give the request, \
+             whose first line is METHOD PATH HTTP/1.1",
+            path.display()
+        ));
+    }
     http::parse_request(&bytes, &RequestLimits::default())
         .map_err(|error| format!("cannot read request {}: {error}", path.display()))
 }
@@ -239,7 +252,7 @@ fn run_sign(args: SignArgs) -> Result<ExitCode, String> {
     let request = read_request(request_path)?;
     let text = String::from_utf8_lossy(request.body.as_deref().unwrap_or_default()).into_owned();
     let body = if args.body_as_text {
-        SignBody::Text(text)
+        SignBody::Text(text.clone())
     } else {
         let parsed = json::parse(&text, &json::Limits::default()).map_err(|error| {
             format!("request body is not JSON ({error}); use --body-as-text to sign it verbatim")
@@ -253,6 +266,18 @@ fn run_sign(args: SignArgs) -> Result<ExitCode, String> {
         body,
     };
     let signed = sign::sign_request(&key, mode, alg, &input).map_err(|error| error.to_string())?;
+    if !args.body_as_text && signed.body != text {
+        eprintln!(
+            "note: the body was re-serialised as the {} signer does; use --body-as-text to sign it as written",
+            mode.name()
+        );
+    }
+    if !Profile::mojaloop_sdk().algorithms.contains(&signed.alg) {
+        eprintln!(
+            "warning: {} is not accepted by the Mojaloop SDK validator (it accepts RS256 and ES256)",
+            signed.alg.name()
+        );
+    }
 
     let mut out = Vec::new();
     let mut text = format!("{} {} HTTP/1.1\r\n", request.method, request.target);

@@ -13,7 +13,15 @@ pub fn now() -> i64 {
 /// Parses `2026-05-13T14:39:12Z` or `2026-05-13T14:39:12.5+02:00` into unix seconds
 /// (fractions are dropped).
 pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
-    let error = || format!("{text:?} is not an RFC 3339 time; write it like 2026-05-13T14:39:12Z");
+    // An HTTP date (as in a Date header) is accepted too.
+    if let Some(unix) = fspiop_guard_core::httpdate::parse(text) {
+        return Ok(unix);
+    }
+    let error = || {
+        format!(
+            "{text:?} is not an RFC 3339 time with a zone; write it like 2026-05-13T14:39:12Z (Z for UTC) or as an HTTP date"
+        )
+    };
     let field = |range: std::ops::Range<usize>| -> Result<i64, String> {
         let digits = text.get(range).ok_or_else(error)?;
         if !digits.bytes().all(|b| b.is_ascii_digit()) {

@@ -1103,3 +1103,69 @@ fn inspect_request_without_signature_exit_2() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains(&request), "{}", run.stderr);
 }
+
+#[test]
+fn response_file_is_named_as_response() {
+    let dir = TempDir::new("response-file");
+    let response = dir.write("response.http", "HTTP/1.1 400 Bad Request\r\n\r\n{}");
+    let keys = repo("examples/keys");
+
+    let run = run(&["verify", "--request", &response, "--keys", &keys]);
+
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("HTTP response"), "{}", run.stderr);
+}
+
+#[test]
+fn request_directory_is_rejected_clearly() {
+    let keys = repo("examples/keys");
+
+    let run = run(&["verify", "--request", &keys, "--keys", &keys]);
+
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("is a directory"), "{}", run.stderr);
+}
+
+#[test]
+fn key_map_with_wrong_shape_exits_2() {
+    let dir = TempDir::new("key-map-shape");
+    let map = dir.write("keys.json", r#"{"payerfsp": {"pem": "x"}}"#);
+
+    let run = verify_example("01-valid-post-quotes.http", &map, &[]);
+
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("\"payerfsp\""), "{}", run.stderr);
+}
+
+#[test]
+fn inspect_accepts_pasted_header_line() {
+    let request = read(&example("01-valid-post-quotes.http"));
+    let line = request
+        .lines()
+        .find(|line| line.starts_with("FSPIOP-Signature:"))
+        .unwrap();
+
+    let run = run(&["inspect", line]);
+
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("FSPIOP-Source"), "{}", run.stdout);
+}
+
+#[test]
+fn inspect_missing_file_says_not_found() {
+    let run = run(&["inspect", "no/such/key.pem"]);
+
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("not found"), "{}", run.stderr);
+}
+
+#[test]
+fn at_accepts_http_date() {
+    let request = example("01-valid-post-quotes.http");
+    let keys = repo("examples/keys");
+    let at = "Wed, 13 May 2026 14:39:12 GMT";
+
+    let run = run(&["verify", "--request", &request, "--keys", &keys, "--at", at]);
+
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
