@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 300
 DIFF_COUNT ?= 2000
 DIFF_SEED ?= 1
 
-.PHONY: all build demo test test-rust test-differential lint bench fuzz fuzz-build setup setup-fuzz clean
+.PHONY: all build demo test test-rust test-conformance test-differential lint bench fuzz fuzz-build setup-fuzz clean
 
 all: build
 
@@ -26,14 +26,24 @@ demo: build
 	@bash examples/demo.sh $(BIN)
 
 ## test: formatting, lints, unit, conformance and differential tests.
-test: lint test-rust test-differential
+test: lint test-rust test-conformance test-differential
 
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
+CONFORMANCE_TESTS := corpus_verdicts_match_the_sdk signer_output_matches_the_sdk_byte_for_byte
+
 test-rust:
-	$(CARGO) test --locked --workspace
+	$(CARGO) test --locked --workspace -- $(addprefix --skip ,$(CONFORMANCE_TESTS))
+
+## test-conformance: the SDK-signed corpus, with its per-class summary printed.
+test-conformance:
+	@if [ ! -f "$(FSPIOP_SHARED)/conformance/jws/corpus.json" ]; then \
+		echo "NOTE: conformance tests SKIPPED: $(FSPIOP_SHARED)/conformance/jws/corpus.json not found;"; \
+		echo "      set FSPIOP_SHARED to the folder that holds conformance/jws (default ../shared)."; \
+	fi
+	$(CARGO) test --locked -p fspiop-guard-core --test conformance -- --nocapture --test-threads 1
 
 test-differential: build
 	node tests/differential/run.mjs --cli $(BIN) --seed $(DIFF_SEED) --count $(DIFF_COUNT)

@@ -184,6 +184,8 @@ fn deviation(
 #[test]
 fn corpus_verdicts_match_the_sdk() {
     let Some(dir) = jws_dir() else { return };
+    // Start on a fresh line: the test harness has printed the test name without one.
+    println!();
     let cases = load_cases(&dir);
     let profile = Profile::mojaloop_sdk();
 
@@ -273,6 +275,7 @@ fn signer_mode(signer: &Object) -> Option<SignerMode> {
 #[test]
 fn signer_output_matches_the_sdk_byte_for_byte() {
     let Some(dir) = jws_dir() else { return };
+    println!();
     let cases = load_cases(&dir);
     let mut compared = 0usize;
 
