@@ -53,6 +53,8 @@ bench:
 	$(CARGO) bench --locked -p fspiop-guard-core
 
 ## fuzz: run every cargo-fuzz target for FUZZ_SECONDS each (needs the nightly toolchain).
+## The committed seeds in fuzz/corpus/<target> are only read; inputs that libFuzzer finds
+## go to fuzz/target/corpus/<target>, which git ignores.
 setup-fuzz:
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
@@ -63,7 +65,9 @@ fuzz-build: setup-fuzz
 fuzz: setup-fuzz
 	@set -e; cd fuzz; for target in $$($(CARGO) +nightly fuzz list); do \
 		echo "== fuzz $$target for $(FUZZ_SECONDS) s"; \
-		$(CARGO) +nightly fuzz run $$target corpus/$$target -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048; \
+		mkdir -p target/corpus/$$target; \
+		$(CARGO) +nightly fuzz run $$target target/corpus/$$target corpus/$$target -- \
+			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048; \
 	done
 
 clean:

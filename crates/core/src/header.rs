@@ -178,8 +178,11 @@ impl ProtectedHeader {
         })?;
         let text: String = bytes.iter().map(|&byte| char::from(byte)).collect();
 
+        // Each byte from 0x80 up takes two bytes in `text`, and the decoded header has
+        // fewer bytes than `protectedHeader` has characters, so twice the character limit
+        // never rejects a `protectedHeader` that is within it.
         let json_limits = json::Limits {
-            max_bytes: limits.max_protected_header_chars,
+            max_bytes: limits.max_protected_header_chars.saturating_mul(2),
             max_depth: limits.max_header_json_depth,
         };
         let parsed = json::parse(&text, &json_limits).map_err(|error| {
@@ -360,6 +363,22 @@ mod tests {
             header.member("FSPIOP-Source").unwrap(),
             "dfsp-é"
         ));
+    }
+
+    #[test]
+    fn protected_header_many_latin1_bytes() {
+        // 20 000 bytes of 0xE9 take about 26 700 base64url characters, within the
+        // default limit of 32 768, but 40 000 bytes once each becomes the UTF-8 of 'é'.
+        let mut bytes = br#"{"alg":"RS256","x":""#.to_vec();
+        bytes.extend(std::iter::repeat_n(0xE9, 20_000));
+        bytes.extend_from_slice(br#""}"#);
+        let protected_b64 = b64::encode(&bytes);
+        assert!(protected_b64.len() <= limits().max_protected_header_chars);
+
+        let header = ProtectedHeader::decode(&protected_b64, &limits()).unwrap();
+        let x = header.member("x").and_then(Value::as_str).unwrap();
+        assert_eq!(x.chars().count(), 20_000);
+        assert!(x.chars().all(|c| c == 'é'));
     }
 
     #[test]
