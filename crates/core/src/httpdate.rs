@@ -26,7 +26,7 @@ pub fn parse(text: &str) -> Option<i64> {
     if text.get(19..20)? != ":" || text.get(22..23)? != ":" {
         return None;
     }
-    if !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=days_in_month(year, month)).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
 
@@ -58,6 +58,16 @@ pub fn format(unix: i64) -> String {
         secs % 3600 / 60,
         secs % 60
     )
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 fn number(digits: &str) -> Option<i64> {
@@ -110,6 +120,13 @@ mod tests {
     fn rejects_lowercase_and_other_forms() {
         assert_eq!(parse("wed, 13 may 2026 14:39:12 gmt"), None);
         assert_eq!(parse("2026-05-13T14:39:12Z"), None);
+    }
+
+    #[test]
+    fn rejects_impossible_day() {
+        // 3 March 2026 is a Tuesday, so "Tue, 31 Feb" must not roll over to it.
+        assert_eq!(parse("Tue, 31 Feb 2026 00:00:00 GMT"), None);
+        assert_eq!(parse("Sun, 29 Feb 2032 00:00:00 GMT"), Some(1_961_625_600));
     }
 
     #[test]
