@@ -26,6 +26,11 @@ pub fn encode(bytes: &[u8]) -> String {
     LENIENT.encode(bytes)
 }
 
+/// Appends bytes encoded as unpadded base64url to `out`.
+pub fn encode_into(bytes: &[u8], out: &mut String) {
+    LENIENT.encode_string(bytes, out);
+}
+
 /// Decodes unpadded base64url leniently, as Node does. Returns `None` when a character
 /// is outside the alphabet; callers check the alphabet first to report it precisely.
 pub fn decode(text: &str) -> Option<Vec<u8>> {

@@ -462,14 +462,16 @@ fn describe_kind(kind: KeyKind) -> String {
 
 /// Builds the JWS signing input `protectedHeader || '.' || base64url(payload)`.
 pub fn signing_input(protected_b64: &str, payload: &[u8]) -> Vec<u8> {
-    let mut input = Vec::with_capacity(protected_b64.len() + 1 + payload.len().div_ceil(3) * 4);
-    input.extend_from_slice(protected_b64.as_bytes());
-    input.push(b'.');
-    input.extend_from_slice(b64::encode(payload).as_bytes());
-    input
+    let mut input = String::with_capacity(protected_b64.len() + 1 + payload.len().div_ceil(3) * 4);
+    input.push_str(protected_b64);
+    input.push('.');
+    // Encoding straight into `input` avoids a temporary copy of a large body.
+    b64::encode_into(payload, &mut input);
+    input.into_bytes()
 }
 
 /// Returns the payload bytes of one form, or `None` when the body is not JSON.
+/// The raw form borrows the body, and the canonical forms are serialised from `parsed`.
 pub fn payload_for<'a>(
     form: PayloadForm,
     raw_body: &'a [u8],
@@ -703,4 +705,45 @@ fn check_date_window(protected: &ProtectedHeader, window: u64, now: i64) -> Resu
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_input_encodes_like_b64() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        // Lengths 0 to 4 cover every remainder of a 3-byte base64 group.
+        for len in [0, 1, 2, 3, 4, 100, 256] {
+            let payload = bytes.get(..len).unwrap();
+            let expected = format!("eyJhbGciOiJSUzI1NiJ9.{}", crate::b64::encode(payload));
+            assert_eq!(
+                signing_input("eyJhbGciOiJSUzI1NiJ9", payload),
+                expected.into_bytes(),
+                "payload of {len} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn raw_payload_borrows_body() {
+        let raw_body = br#"{"b":1,"a":2}"#;
+        let payload = payload_for(PayloadForm::Raw, raw_body, None).unwrap();
+        assert!(matches!(payload, Cow::Borrowed(_)));
+        assert_eq!(payload.as_ref(), raw_body);
+    }
+
+    #[test]
+    fn canonical_payloads_serialise_parsed_body() {
+        let raw_body = br#"{"b":1, "a":2}"#;
+        assert_eq!(payload_for(PayloadForm::SortedJson, raw_body, None), None);
+
+        let parsed = body::parse_body(raw_body, 10).unwrap();
+        let sorted = payload_for(PayloadForm::SortedJson, raw_body, Some(&parsed)).unwrap();
+        assert_eq!(sorted.as_ref(), br#"{"a":2,"b":1}"#);
+        let insertion = payload_for(PayloadForm::InsertionJson, raw_body, Some(&parsed)).unwrap();
+        assert_eq!(insertion.as_ref(), br#"{"b":1,"a":2}"#);
+    }
 }
