@@ -806,7 +806,7 @@ pub struct KeyStore {
     unusable: BTreeMap<String, Unusable>,
 }
 
-/// Why a participant's configured key cannot be used.
+/// The reason a participant's configured key cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Unusable {
     /// The error text.
