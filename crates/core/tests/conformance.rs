@@ -106,7 +106,8 @@ fn keys_of(case: &Object) -> KeyStore {
 /// The corpus `error_class` values each of our reasons may stand for.
 fn corpus_classes(reason: Reason) -> &'static [&'static str] {
     match reason {
-        Reason::BodyNotJson | Reason::BodyProtoKey => &["BODY_PARSE_ERROR"],
+        // The SDK's body parser rejects a body over its 1 MB limit before any JWS check.
+        Reason::BodyNotJson | Reason::BodyProtoKey | Reason::BodyTooLarge => &["BODY_PARSE_ERROR"],
         Reason::MissingSourceHeader => &["MISSING_SOURCE_HEADER"],
         Reason::UnknownSource => &["UNKNOWN_SOURCE_KEY"],
         Reason::KeyUnusable => &["KEY_UNUSABLE"],
@@ -169,6 +170,17 @@ fn deviation(
             return Some("raw-bytes signature accepted");
         }
         return None;
+    }
+
+    if matches!(
+        verdict.reason,
+        Some(
+            Reason::SignatureHeaderTooLarge
+                | Reason::ProtectedHeaderTooLarge
+                | Reason::SignatureTooLarge
+        )
+    ) {
+        return Some("size limit on FSPIOP-Signature (the SDK has none)");
     }
 
     let source = request.headers.get("fspiop-source").unwrap_or_default();
