@@ -127,6 +127,10 @@ pub fn verify_lines(profile: &Profile, base_keys: &KeyStore, now: i64) -> Result
 
         let mut keys = base_keys.clone();
         for (participant, pem) in &parsed.keys {
+            if pem.is_empty() {
+                // An empty key is no key, as KeyStore::insert_pem treats it.
+                continue;
+            }
             let key = cache
                 .entry(pem.clone())
                 .or_insert_with(|| keys::parse_public_key(pem));

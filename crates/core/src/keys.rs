@@ -874,6 +874,11 @@ impl KeyStore {
     /// On error, records the participant as unusable with the error message, unless
     /// it already has a key, and returns the error.
     pub fn insert_pem(&mut self, participant: &str, text: &str) -> Result<&KeyEntry, KeyError> {
+        // An empty key is no key at all, as the reference validator's truthiness check
+        // treats it: the participant stays unknown rather than unusable.
+        if text.is_empty() {
+            return Err(KeyError::NoPemBlock);
+        }
         match parse_public_key(text) {
             Ok(parsed) => Ok(self.insert(participant, parsed, None, None)),
             Err(err) => {
@@ -1683,6 +1688,14 @@ mod tests {
         assert!(store.insert_pem("payeefsp", "garbage").is_err());
         assert_eq!(store.unusable_reason("payeefsp"), None);
         assert_eq!(store.entries("payeefsp").len(), 1);
+    }
+
+    #[test]
+    fn store_empty_pem_leaves_participant_unknown() {
+        let mut store = KeyStore::new();
+        assert!(store.insert_pem("payerfsp", "").is_err());
+        assert_eq!(store.unusable_reason("payerfsp"), None);
+        assert_eq!(store.participants().count(), 0);
     }
 
     #[test]
