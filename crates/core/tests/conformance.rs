@@ -142,6 +142,24 @@ fn corpus_classes(reason: Reason) -> &'static [&'static str] {
     }
 }
 
+/// Returns true for the reasons of checks that run after the signature has verified.
+fn is_after_signature(reason: Reason) -> bool {
+    matches!(
+        reason,
+        Reason::ProtectedUriMissing
+            | Reason::ProtectedMethodMissing
+            | Reason::ProtectedSourceMissing
+            | Reason::UriMismatch
+            | Reason::MethodMismatch
+            | Reason::SourceMismatch
+            | Reason::DateMissingInHttp
+            | Reason::DateMismatch
+            | Reason::DestinationNotProtected
+            | Reason::DestinationMissingInHttp
+            | Reason::DestinationMismatch
+    )
+}
+
 /// Names the documented deviation that explains a disagreement, if one does.
 fn deviation(
     case: &Object,
@@ -170,6 +188,24 @@ fn deviation(
             return Some("raw-bytes signature accepted");
         }
         return None;
+    }
+
+    // A check that runs after the signature failed here, where the SDK stopped earlier:
+    // at its body-claim check, or at the signature because it tries only one payload form.
+    let after_signature = verdict.reason.is_some_and(is_after_signature);
+    if after_signature && error_class == "BODY_CLAIM_REJECTED" {
+        return Some("exp/nbf in the body are not JWT claims");
+    }
+    let legacy_class = match case.get("legacy_19_18_8") {
+        Some(Value::Object(legacy)) => string(legacy, "error_class").unwrap_or_default(),
+        _ => String::new(),
+    };
+    let reason_classes = verdict.reason.map(corpus_classes).unwrap_or_default();
+    if after_signature
+        && error_class == "SIGNATURE_MISMATCH"
+        && (raw_verifies || reason_classes.contains(&legacy_class.as_str()))
+    {
+        return Some("signature verifies over another payload form; a later check fails");
     }
 
     if matches!(
