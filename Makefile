@@ -9,7 +9,7 @@ FSPIOP_SHARED ?= ../shared
 export FSPIOP_SHARED := $(abspath $(FSPIOP_SHARED))
 
 CARGO ?= cargo
-BIN := target/release/fspiop-guard
+BIN := $(or $(CARGO_TARGET_DIR),target)/release/fspiop-guard
 FUZZ_SECONDS ?= 300
 DIFF_COUNT ?= 2000
 DIFF_SEED ?= 1
