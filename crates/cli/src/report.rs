@@ -16,8 +16,8 @@ pub fn write_verdict(
     match (verdict.accepted, verdict.reason, verdict.fspiop_error()) {
         (true, _, _) => writeln!(out, "VALID    {}", verdict.message())?,
         (false, Some(reason), Some(error)) => {
-            // The SDK answers every JWS failure with 3105 and only a body it cannot parse
-            // with 3101, so users holding an SDK error code need the mapping.
+            // The SDK returns 3105 for every JWS failure and 3101 only for a body it
+            // cannot parse, so users holding an SDK error code need the mapping.
             let sdk_note = match error.code() {
                 "3105" | "3101" => "",
                 _ => "; the Mojaloop SDK reports this as 3105",

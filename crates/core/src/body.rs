@@ -2,7 +2,7 @@
 //!
 //! sdk-scheme-adapter parses bodies with co-body in strict mode: the bytes are decoded as
 //! UTF-8 (invalid sequences become U+FFFD, a leading byte-order mark is dropped), an empty
-//! body becomes `{}`, and anything but a JSON object or array is refused. The parsed value
+//! body becomes `{}`, and anything but a JSON object or array is rejected. The parsed value
 //! is what the SDK validator re-serialises, so canonical payload forms start from here.
 
 use std::fmt;
@@ -25,7 +25,7 @@ impl ParsedBody {
     }
 }
 
-/// Why a body is not accepted as JSON.
+/// The reason a body is not accepted as JSON.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BodyError {
     /// The first significant character is not `{` or `[`.
@@ -190,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn proto_text_inside_a_string_value_is_not_a_member() {
+    fn proto_text_in_string_value_ignored() {
         let parsed = parse_body(br#"{"a":"\"__proto__\":1"}"#, 10).unwrap();
         assert!(!parsed.report.proto_key);
     }

@@ -408,17 +408,7 @@ impl PublicKey {
     /// Encodes the key as an SPKI `PUBLIC KEY` PEM with 64-character lines and a
     /// final newline.
     pub fn to_pem(&self) -> String {
-        let body = STANDARD.encode(&self.spki_der);
-        let mut pem = String::with_capacity(body.len() + body.len() / 64 + 60);
-        pem.push_str("-----BEGIN PUBLIC KEY-----\n");
-        for (index, character) in body.chars().enumerate() {
-            if index > 0 && index % 64 == 0 {
-                pem.push('\n');
-            }
-            pem.push(character);
-        }
-        pem.push_str("\n-----END PUBLIC KEY-----\n");
-        pem
+        encode_pem("PUBLIC KEY", &self.spki_der)
     }
 
     /// Encodes the key as an RFC 7517 JWK JSON object with `kid` set to [`Self::kid`].
@@ -731,8 +721,8 @@ fn verify_rsa(
         });
     }
 
-    // NOTE: ring 0.17 has no public type that keeps a prepared RSA modulus, so
-    // every call repeats the modulus setup (R^2 mod n); only DER parsing is saved.
+    // NOTE: ring 0.17 has no public type that keeps a prepared RSA modulus, so every
+    // call repeats the modulus setup (R^2 mod n). Only the DER parsing is saved.
     components
         .verify(parameters, message, signature)
         .map_err(|_| VerifyError::BadSignature)
@@ -1053,6 +1043,26 @@ fn rsa_signing_encoding(alg: Algorithm) -> Option<&'static dyn RsaEncoding> {
 }
 
 /// Throwaway test keys, generated with OpenSSL 3 for tests only.
+/// Encodes DER as a PEM block (RFC 7468 §2): base64 in 64-character lines between
+/// `BEGIN` and `END` markers, with a final newline.
+pub fn encode_pem(label: &str, der: &[u8]) -> String {
+    let body = STANDARD.encode(der);
+    let mut pem = String::with_capacity(body.len() + body.len() / 64 + 2 * label.len() + 40);
+    pem.push_str("-----BEGIN ");
+    pem.push_str(label);
+    pem.push_str("-----\n");
+    for (index, character) in body.chars().enumerate() {
+        if index > 0 && index % 64 == 0 {
+            pem.push('\n');
+        }
+        pem.push(character);
+    }
+    pem.push_str("\n-----END ");
+    pem.push_str(label);
+    pem.push_str("-----\n");
+    pem
+}
+
 impl serde::Serialize for Algorithm {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.name())
@@ -1283,16 +1293,7 @@ mod tests {
     }
 
     fn pem(label: &str, der: &[u8]) -> String {
-        let body = STANDARD.encode(der);
-        let lines: Vec<&str> = body
-            .as_bytes()
-            .chunks(64)
-            .map(|chunk| std::str::from_utf8(chunk).unwrap())
-            .collect();
-        format!(
-            "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-            lines.join("\n")
-        )
+        encode_pem(label, der)
     }
 
     /// Generates a fresh EC key with ring and returns it as PKCS #8 `PRIVATE KEY` PEM.

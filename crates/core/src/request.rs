@@ -400,7 +400,7 @@ mod tests {
     }
 
     #[test]
-    fn request_path_and_query_split_at_first_question_mark() {
+    fn target_splits_at_first_question_mark() {
         let request = Request {
             target: "/parties/MSISDN/1?a=1?b".to_owned(),
             ..Request::default()

@@ -1,9 +1,9 @@
 //! Which requests must carry a signature.
 //!
-//! The defaults reproduce sdk-scheme-adapter's inbound rules: POST, PUT and PATCH are
-//! verified; GET and DELETE are not; `PUT /parties/...` is not verified unless
-//! `put_parties` is set (sdk-scheme-adapter's `VALIDATE_INBOUND_PUT_PARTIES_JWS`,
-//! default false).
+//! The defaults reproduce sdk-scheme-adapter's inbound rules. POST, PUT and PATCH are
+//! verified, and GET and DELETE are not. `PUT /parties/...` is verified only when
+//! `put_parties` is set, which mirrors sdk-scheme-adapter's
+//! `VALIDATE_INBOUND_PUT_PARTIES_JWS` (default false).
 
 use serde::{Deserialize, Serialize};
 

@@ -102,7 +102,7 @@ pub struct SignedRequest {
 /// A signing failure.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SignError {
-    /// The body is empty, `null`, `false` or `0` (the reference refuses falsy bodies).
+    /// The body is empty, `null`, `false` or `0` (the reference rejects falsy bodies).
     NoBody,
     /// No `FSPIOP-Source` header.
     MissingSource,
@@ -280,7 +280,7 @@ fn check_fields(input: &SignInput) -> Result<(), SignError> {
     Ok(())
 }
 
-/// JavaScript truthiness of a body value: the reference refuses to sign a falsy body.
+/// Returns the JavaScript truthiness of a body value, because the reference rejects a falsy body.
 fn is_signable(value: &Value) -> bool {
     crate::header::is_truthy(value)
 }

@@ -306,9 +306,9 @@ impl Outcome {
 /// A check and its outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Check {
-    /// Which check.
+    /// The check.
     pub id: CheckId,
-    /// How it came out.
+    /// The check's result.
     pub outcome: Outcome,
 }
 
@@ -322,11 +322,11 @@ pub enum Warning {
     /// The verifying key was loaded from a damaged PEM that was repaired. Peers that
     /// read the same published PEM with OpenSSL or Node may fail to load it.
     KeyRepaired { kid: String },
-    /// A canonical form verified while the body repeats an object member: a parser that
-    /// keeps the first value sees other data than the signer signed.
+    /// A canonical form verified while the body repeats an object member. A parser that
+    /// keeps the first value reads other data than the signer signed.
     DuplicateKeys,
-    /// A canonical form verified while the body has a number a double cannot hold exactly:
-    /// a parser with exact numbers sees another value than the signer signed.
+    /// A canonical form verified while the body has a number a double cannot hold exactly.
+    /// A parser with exact numbers reads another value than the signer signed.
     LossyNumbers,
     /// A warning without a structured form, such as a key repair note.
     Other(String),
@@ -376,7 +376,7 @@ pub enum Detail {
 pub struct Verdict {
     /// Whether the request is accepted.
     pub accepted: bool,
-    /// Why the request was rejected; `None` when accepted.
+    /// The rejection reason, or `None` when accepted.
     pub reason: Option<Reason>,
     /// The source participant (`FSPIOP-Source`), when known.
     pub participant: Option<String>,

@@ -103,7 +103,7 @@ fn keys_of(case: &Object) -> KeyStore {
     store
 }
 
-/// The corpus `error_class` values each of our reasons may stand for.
+/// Returns the corpus `error_class` values that one of our reasons may stand for.
 fn corpus_classes(reason: Reason) -> &'static [&'static str] {
     match reason {
         // The SDK's body parser rejects a body over its 1 MB limit before any JWS check.

@@ -4,6 +4,9 @@
 //! The keys in `tests/keys/` are throwaway test keys.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{headers, json_value};
 use std::path::PathBuf;
 
 use fspiop_guard_core::crypto::{Algorithm, SigningKey};
@@ -12,7 +15,7 @@ use fspiop_guard_core::sign::{
     SignBody, SignError, SignInput, SignedRequest, SignerMode, default_algorithm, sign_request,
 };
 use fspiop_guard_core::{
-    Headers, KeyStore, Profile, Request, RingVerifier, Verdict, VerifyContext, b64, verify,
+    KeyStore, Profile, Request, RingVerifier, Verdict, VerifyContext, b64, verify,
 };
 
 /// Verification time in unix seconds: the instant of [`DATE`].
@@ -44,18 +47,6 @@ fn rsa_key() -> SigningKey {
 /// Loads ecfsp's EC P-256 key.
 fn ec_key() -> SigningKey {
     SigningKey::from_pem(&key_text("ecfsp.key.pem")).unwrap()
-}
-
-fn headers(lines: &[(&str, &str)]) -> Headers {
-    let mut headers = Headers::new();
-    for (name, value) in lines {
-        headers.push(name, value);
-    }
-    headers
-}
-
-fn json_value(text: &str) -> Value {
-    json::parse(text, &json::Limits::default()).unwrap().value
 }
 
 /// Returns an unsigned POST /transfers from `source` to payeefsp with a `Date`.

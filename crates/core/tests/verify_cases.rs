@@ -5,18 +5,20 @@
 //! `tests/keys/` are throwaway test keys.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{headers, json_value};
 use std::path::PathBuf;
 
 use fspiop_guard_core::crypto::{Algorithm, SigningKey};
 use fspiop_guard_core::diagnose::{KeyMatch, diagnose};
-use fspiop_guard_core::json::{self, Value};
 use fspiop_guard_core::keys::parse_public_key;
 use fspiop_guard_core::sign::{SignBody, SignInput, SignerMode, sign_request};
 use fspiop_guard_core::verdict::{CheckId, Outcome, Warning};
 use fspiop_guard_core::verify::signing_input;
 use fspiop_guard_core::{
-    FspiopError, Headers, KeyStore, PayloadForm, Profile, Reason, Request, RequestRules,
-    RingVerifier, Verdict, VerifyContext, b64, verify,
+    FspiopError, KeyStore, PayloadForm, Profile, Reason, Request, RequestRules, RingVerifier,
+    Verdict, VerifyContext, b64, verify,
 };
 
 /// Verification time in unix seconds: the instant of [`DATE`].
@@ -103,18 +105,6 @@ fn rotated_keys(retire_after: i64) -> KeyStore {
 // ---------------------------------------------------------------------------
 // Requests
 // ---------------------------------------------------------------------------
-
-fn headers(lines: &[(&str, &str)]) -> Headers {
-    let mut headers = Headers::new();
-    for (name, value) in lines {
-        headers.push(name, value);
-    }
-    headers
-}
-
-fn json_value(text: &str) -> Value {
-    json::parse(text, &json::Limits::default()).unwrap().value
-}
 
 /// Returns an unsigned POST /quotes from `source` to payeefsp with a `Date`.
 fn quote_input(source: &str) -> SignInput {
