@@ -1,0 +1,1 @@
+//! proxy-wasm HTTP filter that verifies FSPIOP JWS signatures at the edge.
