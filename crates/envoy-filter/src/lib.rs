@@ -1,1 +1,7 @@
 //! proxy-wasm HTTP filter that verifies FSPIOP JWS signatures at the edge.
+//!
+//! The modules outside `glue` hold every decision and build natively, so they are
+//! tested with plain `cargo test`; `glue` is the thin proxy-wasm layer, built only
+//! for wasm32.
+
+pub mod config;

@@ -1,0 +1,551 @@
+//! Plugin configuration: the JSON an operator puts in Envoy's `configuration` or Istio's
+//! `pluginConfig`, validated whole before the filter serves a request.
+//!
+//! Every field is optional; the defaults verify every POST, PUT and PATCH the way the
+//! Mojaloop SDK does, reject with 400, and fail closed with 503 while no key is loaded.
+//! [`FilterConfig::from_json`] refuses unknown fields and out-of-range values with an
+//! error that names the field, because a misspelt field silently ignored would weaken
+//! the policy.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use fspiop_guard_core::keys::KeyStore;
+use fspiop_guard_core::keyset::{self, KeySetEntry};
+use fspiop_guard_core::{Profile, RequestRules};
+use serde::{Deserialize, Deserializer};
+
+/// Largest plugin configuration accepted, in bytes.
+pub const MAX_CONFIG_BYTES: usize = 4 * 1024 * 1024;
+
+/// Prefix of the headers this filter owns; a client's copies are removed.
+pub const OWN_HEADER_PREFIX: &str = "x-fspiop-guard-";
+
+/// How a request travels through the filter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Flow {
+    /// Headers go upstream at once; the body is held until it has been verified. A
+    /// rejection resets the upstream stream, so the upstream never receives the body.
+    /// Works on every Envoy and under a plain Istio `WasmPlugin`.
+    #[default]
+    Stream,
+    /// Headers are held too, and released with an `x-fspiop-guard-verified` header
+    /// after the verdict. Needs Envoy 1.35+ with `allow_on_headers_stop_iteration`.
+    HoldHeaders,
+}
+
+/// Which engine does the signature arithmetic.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignaturePath {
+    /// The proxy's `verify_signature` foreign function where it covers the algorithm,
+    /// ring inside the module otherwise.
+    #[default]
+    Auto,
+    /// Always the foreign function; a request whose algorithm it cannot check (PS*)
+    /// or a proxy without it is rejected.
+    ForeignFunction,
+    /// Always ring inside the module.
+    InWasm,
+}
+
+/// What the filter does while it has no key at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoKeysMode {
+    /// Answer every request that needs a signature with `no_keys.status`.
+    #[default]
+    FailClosed,
+    /// Let requests through unverified, with a warning in the log and a stat.
+    FailOpen,
+}
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct FilterConfig {
+    /// The verification profile.
+    pub profile: Profile,
+    /// Name of the profile, for logs.
+    pub profile_name: String,
+    /// How requests travel through the filter.
+    pub flow: Flow,
+    /// Keys given inline, merged with every fetched key set.
+    pub inline_keys: BTreeMap<String, Vec<KeySetEntry>>,
+    /// Where key sets are fetched from, if anywhere.
+    pub key_source: Option<KeySource>,
+    /// Which requests need a signature.
+    pub request_rules: RequestRules,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// HTTP status of a rejection.
+    pub reject_status: u16,
+    /// Behaviour while no key is loaded.
+    pub no_keys: NoKeys,
+    /// Names of the headers this filter adds.
+    pub headers: HeaderNames,
+    /// Which engine does the signature arithmetic.
+    pub signature_path: SignaturePath,
+    /// Longest time a request is held waiting for the filter (`hold-headers` body
+    /// delivery, key refresh), in milliseconds.
+    pub hold_timeout_ms: u64,
+}
+
+/// Where and how often key sets are fetched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeySource {
+    /// Envoy cluster serving the key set.
+    pub cluster: String,
+    /// `:authority` of the fetch request.
+    pub authority: String,
+    /// `:path` of the fetch request.
+    pub path: String,
+    /// Time between polls, in milliseconds.
+    pub refresh_period_ms: u64,
+    /// Time between polls after a failed fetch, in milliseconds.
+    pub retry_period_ms: u64,
+    /// Timeout of one fetch, in milliseconds.
+    pub timeout_ms: u64,
+    /// Largest key-set document accepted, in bytes.
+    pub max_bytes: usize,
+    /// Refresh triggered by a signature that verifies under none of the current keys.
+    pub refresh_on_miss: RefreshOnMiss,
+}
+
+/// Refresh triggered by a request whose signature matches no current key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefreshOnMiss {
+    /// Whether a miss triggers a refresh.
+    pub enabled: bool,
+    /// Least time between two refreshes for the same participant, in milliseconds,
+    /// across all worker VMs.
+    pub min_interval_ms: u64,
+}
+
+/// Behaviour while no key is loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoKeys {
+    /// Fail closed or open.
+    pub mode: NoKeysMode,
+    /// HTTP status when failing closed.
+    pub status: u16,
+}
+
+/// Names of the headers the filter adds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeaderNames {
+    /// Header added in the `hold-headers` flow after a successful verification.
+    pub verified: String,
+}
+
+/// A configuration the filter refuses, with the field at fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Dotted path of the field, for example `key_source.timeout_ms`; empty for the document.
+    pub field: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "plugin configuration: {}", self.message)
+        } else {
+            write!(
+                f,
+                "plugin configuration field {}: {}",
+                self.field, self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn error(field: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// The configuration as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawConfig {
+    profile: Option<String>,
+    flow: Flow,
+    keys: BTreeMap<String, Vec<KeySetEntry>>,
+    key_source: Option<RawKeySource>,
+    request_rules: Option<RequestRules>,
+    #[serde(deserialize_with = "integer")]
+    max_body_bytes: Option<u64>,
+    #[serde(deserialize_with = "integer")]
+    reject_status: Option<u64>,
+    no_keys: RawNoKeys,
+    headers: RawHeaderNames,
+    signature_path: SignaturePath,
+    #[serde(deserialize_with = "integer")]
+    hold_timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawKeySource {
+    cluster: String,
+    authority: Option<String>,
+    path: Option<String>,
+    #[serde(deserialize_with = "integer")]
+    refresh_period_ms: Option<u64>,
+    #[serde(deserialize_with = "integer")]
+    retry_period_ms: Option<u64>,
+    #[serde(deserialize_with = "integer")]
+    timeout_ms: Option<u64>,
+    #[serde(deserialize_with = "integer")]
+    max_bytes: Option<u64>,
+    refresh_on_miss: RawRefreshOnMiss,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawRefreshOnMiss {
+    enabled: Option<bool>,
+    #[serde(deserialize_with = "integer")]
+    min_interval_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawNoKeys {
+    mode: NoKeysMode,
+    #[serde(deserialize_with = "integer")]
+    status: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawHeaderNames {
+    verified: Option<String>,
+}
+
+/// Reads a non-negative integer, also when written as an integral float.
+///
+/// Istio passes `pluginConfig` through a protobuf `Struct`, where every number is a
+/// double, so `1048576` may arrive as `1048576.0` or `1.048576e6`.
+fn integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    let value = Option::<serde_json::Number>::deserialize(deserializer)?;
+    let Some(number) = value else {
+        return Ok(None);
+    };
+    if let Some(integer) = number.as_u64() {
+        return Ok(Some(integer));
+    }
+    match number.as_f64() {
+        Some(float) if float >= 0.0 && float.fract() == 0.0 && float <= 9.0e15 => {
+            Ok(Some(float as u64))
+        }
+        _ => Err(serde::de::Error::custom(format!(
+            "{number} is not a non-negative integer"
+        ))),
+    }
+}
+
+/// Checks that `value` lies in `range`, naming the field otherwise.
+fn in_range(
+    field: &str,
+    value: u64,
+    range: std::ops::RangeInclusive<u64>,
+    unit: &str,
+) -> Result<u64, ConfigError> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(error(
+            field,
+            format!(
+                "{value} is out of range; use {} to {} {unit}",
+                range.start(),
+                range.end()
+            ),
+        ))
+    }
+}
+
+impl FilterConfig {
+    /// Parses and validates a plugin configuration. An empty document is the defaults,
+    /// which have no key and therefore need `keys` or `key_source` to be useful.
+    ///
+    /// # Errors
+    /// Returns a [`ConfigError`] naming the first field that is unknown, mistyped or
+    /// out of range, or an inline key that does not load.
+    pub fn from_json(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
+        if bytes.len() > MAX_CONFIG_BYTES {
+            return Err(error(
+                "",
+                format!(
+                    "{} bytes is over the {MAX_CONFIG_BYTES}-byte limit; serve large key lists through key_source",
+                    bytes.len()
+                ),
+            ));
+        }
+        let text = if bytes.iter().all(u8::is_ascii_whitespace) {
+            &b"{}"[..]
+        } else {
+            bytes
+        };
+
+        let mut deserializer = serde_json::Deserializer::from_slice(text);
+        let raw: RawConfig = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            let field = e.path().to_string();
+            let field = if field == "." { String::new() } else { field };
+            error(&field, e.into_inner().to_string())
+        })?;
+        deserializer
+            .end()
+            .map_err(|e| error("", format!("trailing data after the JSON object: {e}")))?;
+
+        Self::validate(raw)
+    }
+
+    fn validate(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
+        let profile_name = raw.profile.unwrap_or_else(|| "mojaloop-sdk".to_owned());
+        let profile = Profile::by_name(&profile_name).ok_or_else(|| {
+            error(
+                "profile",
+                format!(
+                    "unknown profile {profile_name:?}; use mojaloop-sdk, sdk-19.19, sdk-19.18 or strict"
+                ),
+            )
+        })?;
+
+        let max_body_bytes = in_range(
+            "max_body_bytes",
+            raw.max_body_bytes.unwrap_or(1024 * 1024),
+            1..=64 * 1024 * 1024,
+            "bytes",
+        )? as usize;
+        let reject_status = in_range(
+            "reject_status",
+            raw.reject_status.unwrap_or(400),
+            400..=499,
+            "",
+        )? as u16;
+        let no_keys = NoKeys {
+            mode: raw.no_keys.mode,
+            status: in_range(
+                "no_keys.status",
+                raw.no_keys.status.unwrap_or(503),
+                400..=599,
+                "",
+            )? as u16,
+        };
+        let hold_timeout_ms = in_range(
+            "hold_timeout_ms",
+            raw.hold_timeout_ms.unwrap_or(10_000),
+            100..=120_000,
+            "milliseconds",
+        )?;
+
+        let verified = raw
+            .headers
+            .verified
+            .unwrap_or_else(|| format!("{OWN_HEADER_PREFIX}verified"))
+            .to_ascii_lowercase();
+        if verified.is_empty()
+            || !verified
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(error(
+                "headers.verified",
+                format!("{verified:?} is not a header name; use letters, digits and '-'"),
+            ));
+        }
+
+        let key_source = raw.key_source.map(validate_key_source).transpose()?;
+
+        // Inline keys are loaded once here so a bad one refuses the configuration.
+        let mut probe = KeyStore::new();
+        for (participant, entries) in &raw.keys {
+            keyset::load_entries(&mut probe, participant, entries)
+                .map_err(|e| error(&format!("keys.{participant}"), e.to_string()))?;
+        }
+        if raw.keys.is_empty() && key_source.is_none() {
+            return Err(error(
+                "",
+                "no key source; give keys inline in keys, or a key endpoint in key_source",
+            ));
+        }
+
+        let request_rules = raw.request_rules.unwrap_or_default();
+        if let Some(method) = request_rules
+            .methods
+            .iter()
+            .find(|m| m.is_empty() || !m.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            return Err(error(
+                "request_rules.methods",
+                format!("{method:?} is not an upper-case HTTP method"),
+            ));
+        }
+
+        Ok(FilterConfig {
+            profile,
+            profile_name,
+            flow: raw.flow,
+            inline_keys: raw.keys,
+            key_source,
+            request_rules,
+            max_body_bytes,
+            reject_status,
+            no_keys,
+            headers: HeaderNames { verified },
+            signature_path: raw.signature_path,
+            hold_timeout_ms,
+        })
+    }
+}
+
+fn validate_key_source(raw: RawKeySource) -> Result<KeySource, ConfigError> {
+    if raw.cluster.trim().is_empty() {
+        return Err(error(
+            "key_source.cluster",
+            "missing; name the Envoy cluster that serves the key set, for example outbound|8080||keysync.hub.svc.cluster.local",
+        ));
+    }
+    let authority = raw.authority.unwrap_or_else(|| raw.cluster.clone());
+    if authority.is_empty() {
+        return Err(error("key_source.authority", "must not be empty"));
+    }
+    let path = raw.path.unwrap_or_else(|| "/keyset".to_owned());
+    if !path.starts_with('/') {
+        return Err(error(
+            "key_source.path",
+            format!("{path:?} must start with '/'"),
+        ));
+    }
+
+    let refresh_period_ms = in_range(
+        "key_source.refresh_period_ms",
+        raw.refresh_period_ms.unwrap_or(60_000),
+        1_000..=86_400_000,
+        "milliseconds",
+    )?;
+    let retry_period_ms = in_range(
+        "key_source.retry_period_ms",
+        raw.retry_period_ms.unwrap_or(5_000.min(refresh_period_ms)),
+        1_000..=86_400_000,
+        "milliseconds",
+    )?;
+    let timeout_ms = in_range(
+        "key_source.timeout_ms",
+        raw.timeout_ms.unwrap_or(5_000),
+        100..=60_000,
+        "milliseconds",
+    )?;
+    let max_bytes = in_range(
+        "key_source.max_bytes",
+        raw.max_bytes.unwrap_or(keyset::DEFAULT_MAX_BYTES as u64),
+        1_024..=64 * 1024 * 1024,
+        "bytes",
+    )? as usize;
+    let refresh_on_miss = RefreshOnMiss {
+        enabled: raw.refresh_on_miss.enabled.unwrap_or(true),
+        min_interval_ms: in_range(
+            "key_source.refresh_on_miss.min_interval_ms",
+            raw.refresh_on_miss.min_interval_ms.unwrap_or(30_000),
+            100..=86_400_000,
+            "milliseconds",
+        )?,
+    };
+
+    Ok(KeySource {
+        cluster: raw.cluster,
+        authority,
+        path,
+        refresh_period_ms,
+        retry_period_ms,
+        timeout_ms,
+        max_bytes,
+        refresh_on_miss,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const PEM: &str = "-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEVs/o5+uQbTjL3chynL4wXgUg2R9\\nq9UU8I5mEovUf86QZ7kOBIjJwqnzD1omageEHWwHdBO6B+dFabmdT9POxg==\\n-----END PUBLIC KEY-----\\n";
+
+    fn with_source(extra: &str) -> String {
+        format!(r#"{{"key_source":{{"cluster":"keysync"}}{extra}}}"#)
+    }
+
+    #[test]
+    fn defaults_follow_the_sdk() {
+        let config = FilterConfig::from_json(with_source("").as_bytes()).unwrap();
+        assert_eq!(config.profile_name, "mojaloop-sdk");
+        assert_eq!(config.flow, Flow::Stream);
+        assert_eq!(config.reject_status, 400);
+        assert_eq!(config.max_body_bytes, 1024 * 1024);
+        assert_eq!(config.no_keys.status, 503);
+        assert_eq!(config.no_keys.mode, NoKeysMode::FailClosed);
+        assert_eq!(config.headers.verified, "x-fspiop-guard-verified");
+        let source = config.key_source.unwrap();
+        assert_eq!(source.authority, "keysync");
+        assert_eq!(source.path, "/keyset");
+        assert!(source.refresh_on_miss.enabled);
+    }
+
+    #[test]
+    fn unknown_field_is_named() {
+        let err =
+            FilterConfig::from_json(br#"{"key_source":{"cluster":"k","timeout":5}}"#).unwrap_err();
+        assert_eq!(err.field, "key_source.timeout");
+        assert!(err.message.contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_is_named() {
+        let err =
+            FilterConfig::from_json(with_source(r#","reject_status":200"#).as_bytes()).unwrap_err();
+        assert_eq!(err.field, "reject_status");
+    }
+
+    #[test]
+    fn integral_floats_from_istio_are_accepted() {
+        let config =
+            FilterConfig::from_json(with_source(r#","max_body_bytes":1.048576e6"#).as_bytes())
+                .unwrap();
+        assert_eq!(config.max_body_bytes, 1_048_576);
+        let err = FilterConfig::from_json(with_source(r#","max_body_bytes":1.5"#).as_bytes())
+            .unwrap_err();
+        assert_eq!(err.field, "max_body_bytes");
+    }
+
+    #[test]
+    fn inline_keys_load_or_name_the_participant() {
+        let ok = format!(r#"{{"keys":{{"payerfsp":[{{"pem":"{PEM}"}}]}}}}"#);
+        assert!(FilterConfig::from_json(ok.as_bytes()).is_ok());
+        let bad = format!(r#"{{"keys":{{"payerfsp":[{{"pem":"{PEM}","kid":"x"}}]}}}}"#);
+        assert_eq!(
+            FilterConfig::from_json(bad.as_bytes()).unwrap_err().field,
+            "keys.payerfsp"
+        );
+    }
+
+    #[test]
+    fn no_key_source_is_refused() {
+        let err = FilterConfig::from_json(b"{}").unwrap_err();
+        assert!(err.message.contains("no key source"));
+    }
+
+    #[test]
+    fn unknown_profile_is_named() {
+        let err =
+            FilterConfig::from_json(with_source(r#","profile":"lax""#).as_bytes()).unwrap_err();
+        assert_eq!(err.field, "profile");
+    }
+}
