@@ -655,7 +655,7 @@ impl SignatureVerifier for RingVerifier {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), VerifyError> {
-        key.fits(alg)?;
+        precheck(key, alg, signature)?;
         match (&key.material, key.kind) {
             (KeyMaterial::Rsa(components), KeyKind::Rsa { bits }) => {
                 verify_rsa(components, bits, alg, message, signature)
@@ -666,6 +666,58 @@ impl SignatureVerifier for RingVerifier {
             // Constructors always pair RSA material with an RSA kind.
             _ => Err(VerifyError::KeyAlgorithmMismatch { alg, key: key.kind }),
         }
+    }
+}
+
+/// Runs the checks every engine must make before the arithmetic, so that a verdict
+/// does not depend on which engine computes the signature: key type and curve, the
+/// RSA modulus size ring accepts for `alg` (1024 or 2048 to 8192 bits), and the
+/// signature length (the modulus length for RSA, `r || s` for ECDSA).
+///
+/// # Errors
+/// The [`VerifyError`] ring would give for the same input, [`VerifyError::BadSignature`]
+/// for an RSA modulus over 8192 bits.
+pub fn precheck(key: &PublicKey, alg: Algorithm, signature: &[u8]) -> Result<(), VerifyError> {
+    key.fits(alg)?;
+    match (&key.material, key.kind) {
+        (KeyMaterial::Rsa(components), KeyKind::Rsa { bits }) => {
+            let Some((_, min_bits)) = rsa_verification_parameters(alg) else {
+                return Err(VerifyError::KeyAlgorithmMismatch { alg, key: key.kind });
+            };
+            // ring compares the modulus length rounded up to whole bytes with its bounds.
+            let modulus_len = components.n.len();
+            let rounded_bits = u32::try_from(modulus_len * 8).unwrap_or(u32::MAX);
+            if rounded_bits < min_bits {
+                return Err(VerifyError::RsaKeyTooSmall {
+                    alg,
+                    bits,
+                    min_bits,
+                });
+            }
+            if rounded_bits > 8192 {
+                return Err(VerifyError::BadSignature);
+            }
+            if signature.len() != modulus_len {
+                return Err(VerifyError::SignatureLength {
+                    alg,
+                    expected: modulus_len,
+                    actual: signature.len(),
+                });
+            }
+            Ok(())
+        }
+        (KeyMaterial::Ec(_), KeyKind::Ec(curve)) => {
+            let expected = curve.signature_len();
+            if signature.len() != expected {
+                return Err(VerifyError::SignatureLength {
+                    alg,
+                    expected,
+                    actual: signature.len(),
+                });
+            }
+            Ok(())
+        }
+        _ => Err(VerifyError::KeyAlgorithmMismatch { alg, key: key.kind }),
     }
 }
 

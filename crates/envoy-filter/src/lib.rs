@@ -5,3 +5,8 @@
 //! for wasm32.
 
 pub mod config;
+pub mod policy;
+pub mod signature;
+
+#[cfg(target_arch = "wasm32")]
+mod glue;

@@ -1,0 +1,479 @@
+//! Every decision the filter makes, free of proxy-wasm calls.
+//!
+//! The glue hands this module header pairs, the buffered body, the time and the
+//! signature engine; it answers forward, reject (with the local reply to send) or
+//! refresh the keys and ask again.
+
+use std::fmt::Write as _;
+
+use fspiop_guard_core::keys::KeyStore;
+use fspiop_guard_core::keyset::{self, KeySetError};
+use fspiop_guard_core::{
+    FspiopError, Headers, Reason, Request, SignatureVerifier, Verdict, VerifyContext, verify,
+};
+
+use crate::config::{FilterConfig, NoKeysMode, OWN_HEADER_PREFIX};
+
+/// Extension key carrying the reason code in an FSPIOP error body.
+pub const REASON_EXTENSION_KEY: &str = "fspiopGuardReason";
+
+/// Reason codes of rejections decided before the core verifier runs.
+pub mod reasons {
+    /// The buffered body length differs from `content-length` (a proxy lost a chunk).
+    pub const BODY_LENGTH_MISMATCH: &str = "BODY_LENGTH_MISMATCH";
+    /// The body, or its announced `content-length`, is over `max_body_bytes`.
+    pub const BODY_TOO_LARGE: &str = "BODY_TOO_LARGE";
+    /// No JWS key is loaded and the filter fails closed.
+    pub const NO_KEYS: &str = "NO_KEYS";
+    /// The request was held longer than `hold_timeout_ms`.
+    pub const HOLD_TIMEOUT: &str = "HOLD_TIMEOUT";
+}
+
+/// The request line and headers, as the filter saw them in the headers callback.
+#[derive(Clone, Debug, Default)]
+pub struct RequestHead {
+    /// `:method`.
+    pub method: String,
+    /// `:path`, with the query.
+    pub target: String,
+    /// Headers as Node.js would present them, `host` taken from `:authority`.
+    pub headers: Headers,
+    /// `content-length`, when present and a number.
+    pub content_length: Option<u64>,
+    /// Names of client-sent headers in this filter's namespace, to be removed.
+    pub own_headers: Vec<String>,
+}
+
+impl RequestHead {
+    /// Builds the head from header pairs as the proxy gives them (names lower-case,
+    /// values raw bytes, pseudo-headers first).
+    ///
+    /// Values are decoded as Latin-1, byte for byte, as Node.js decodes them, so a
+    /// non-UTF-8 value is kept and judged by the verifier instead of trapping.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> RequestHead {
+        let mut head = RequestHead::default();
+        let mut authority = None;
+        let mut has_host = false;
+        for (name, value) in pairs {
+            let value = latin1(value);
+            match name {
+                ":method" => head.method = value,
+                ":path" => head.target = value,
+                ":authority" => authority = Some(value),
+                _ if name.starts_with(':') => {}
+                _ => {
+                    if name.starts_with(OWN_HEADER_PREFIX) {
+                        if !head.own_headers.iter().any(|n| n == name) {
+                            head.own_headers.push(name.to_owned());
+                        }
+                        continue;
+                    }
+                    if name == "content-length" {
+                        head.content_length = value.trim().parse().ok();
+                    }
+                    has_host |= name == "host";
+                    head.headers.push(name, &value);
+                }
+            }
+        }
+        if let (Some(authority), false) = (authority, has_host) {
+            head.headers.push("host", &authority);
+        }
+        head
+    }
+
+    /// Returns the participant named in `FSPIOP-Source`, if any.
+    pub fn source(&self) -> Option<String> {
+        self.headers.get("fspiop-source").map(|s| s.into_owned())
+    }
+}
+
+/// Decodes bytes as Latin-1 (each byte is one code point).
+fn latin1(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if text.is_ascii() => text.to_owned(),
+        _ => bytes.iter().map(|&b| char::from(b)).collect(),
+    }
+}
+
+/// A local reply to send instead of forwarding the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// FSPIOP `errorInformation` JSON.
+    pub body: String,
+    /// Stable reason code, also the stat suffix.
+    pub reason: &'static str,
+}
+
+impl Reply {
+    /// Builds a rejection with an FSPIOP error body.
+    pub fn new(
+        status: u16,
+        code: &str,
+        description: &str,
+        reason: &'static str,
+        message: &str,
+    ) -> Reply {
+        let mut body = String::with_capacity(256);
+        let _ = write!(
+            body,
+            r#"{{"errorInformation":{{"errorCode":"{code}","errorDescription":{},"extensionList":{{"extension":[{{"key":"{REASON_EXTENSION_KEY}","value":"{reason}"}}]}}}}}}"#,
+            json_string(&format!("{description} - {message}")),
+        );
+        Reply {
+            status,
+            body,
+            reason,
+        }
+    }
+
+    /// Builds the rejection for a core verdict.
+    pub fn for_verdict(status: u16, reason: Reason, verdict: &Verdict) -> Reply {
+        let error = reason.fspiop_error();
+        Reply::new(
+            status,
+            error.code(),
+            error.description(),
+            reason.code(),
+            &verdict.message(),
+        )
+    }
+}
+
+/// Quotes a string as JSON.
+fn json_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+/// What to do after the request headers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeadDecision {
+    /// The request needs no signature: let it through untouched.
+    PassThrough,
+    /// Reject now.
+    Reject(Reply),
+    /// Buffer the body, then call [`judge`].
+    Verify,
+}
+
+/// Decides what the headers alone allow.
+pub fn on_head(config: &FilterConfig, head: &RequestHead) -> HeadDecision {
+    if !config
+        .request_rules
+        .requires_signature(&head.method, path_of(&head.target))
+    {
+        return HeadDecision::PassThrough;
+    }
+    if let Some(length) = head.content_length
+        && length > config.max_body_bytes as u64
+    {
+        return HeadDecision::Reject(too_large(config, length));
+    }
+    HeadDecision::Verify
+}
+
+/// The 413 reply for a body over the limit.
+pub fn too_large(config: &FilterConfig, length: u64) -> Reply {
+    let error = FspiopError::TooLarge;
+    Reply::new(
+        413,
+        error.code(),
+        error.description(),
+        reasons::BODY_TOO_LARGE,
+        &format!(
+            "body of {length} bytes is over the {}-byte limit",
+            config.max_body_bytes
+        ),
+    )
+}
+
+fn path_of(target: &str) -> &str {
+    target.split(['?', '#']).next().unwrap_or(target)
+}
+
+/// The keys the filter verifies with: inline keys merged into the fetched key set.
+#[derive(Clone, Debug, Default)]
+pub struct Keys {
+    /// Version of the fetched key set, if one has been loaded.
+    pub version: Option<String>,
+    /// All keys.
+    pub store: KeyStore,
+    /// Notes about keys that did not load.
+    pub notes: Vec<String>,
+}
+
+impl Keys {
+    /// The inline keys alone.
+    pub fn inline(config: &FilterConfig) -> Keys {
+        let mut keys = Keys::default();
+        keys.merge_inline(config);
+        keys
+    }
+
+    /// Parses a fetched key-set document and merges the inline keys into it.
+    ///
+    /// # Errors
+    /// The [`KeySetError`] that rejects the document whole.
+    pub fn fetched(
+        config: &FilterConfig,
+        document: &[u8],
+        max_bytes: usize,
+    ) -> Result<Keys, KeySetError> {
+        let set = keyset::parse(document, max_bytes)?;
+        let mut keys = Keys {
+            version: Some(set.version),
+            store: set.store,
+            notes: set.notes,
+        };
+        keys.merge_inline(config);
+        Ok(keys)
+    }
+
+    fn merge_inline(&mut self, config: &FilterConfig) {
+        for (participant, entries) in &config.inline_keys {
+            // Inline keys were validated in on_configure; a key already in the
+            // fetched set is a duplicate to skip, not an error.
+            let fresh: Vec<_> = entries
+                .iter()
+                .filter(|entry| {
+                    fspiop_guard_core::keys::parse_public_key(&entry.pem).is_ok_and(|parsed| {
+                        !self
+                            .store
+                            .entries(participant)
+                            .iter()
+                            .any(|e| e.kid() == parsed.key.kid())
+                    })
+                })
+                .cloned()
+                .collect();
+            if let Ok(notes) = keyset::load_entries(&mut self.store, participant, &fresh) {
+                self.notes.extend(notes);
+            }
+        }
+    }
+
+    /// Returns true when at least one key is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.store.is_empty()
+    }
+}
+
+/// The answer for a request whose body is complete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Judgement {
+    /// Forward the request.
+    Accept {
+        /// Value of the verified header (used in the `hold-headers` flow); empty when
+        /// the request needed no signature or the filter failed open.
+        verified: String,
+    },
+    /// Send this reply.
+    Reject(Reply),
+    /// The signature matches none of the participant's current keys: refresh the key
+    /// set once, then judge again.
+    Refresh {
+        /// The participant whose keys to refresh.
+        participant: String,
+        /// The reply to send if the refresh does not help.
+        reply: Reply,
+    },
+}
+
+/// What the caller knows about the stream besides head and body.
+pub struct Inputs<'a> {
+    /// The head from the headers callback.
+    pub head: &'a RequestHead,
+    /// The whole body; `None` when the stream ended with the headers.
+    pub body: Option<&'a [u8]>,
+    /// Current keys.
+    pub keys: &'a Keys,
+    /// Unix seconds.
+    pub now: i64,
+    /// The signature engine.
+    pub crypto: &'a dyn SignatureVerifier,
+    /// Whether a refresh may be asked for (key source configured, refresh-on-miss on,
+    /// this request not already retried).
+    pub may_refresh: bool,
+}
+
+/// Judges a request whose body is complete.
+pub fn judge(config: &FilterConfig, inputs: &Inputs<'_>) -> Judgement {
+    let head = inputs.head;
+    let body_len = inputs.body.map_or(0, <[u8]>::len) as u64;
+
+    if body_len > config.max_body_bytes as u64 {
+        return Judgement::Reject(too_large(config, body_len));
+    }
+    if let Some(length) = head.content_length
+        && length != body_len
+    {
+        let error = FspiopError::MalformedSyntax;
+        return Judgement::Reject(Reply::new(
+            config.reject_status,
+            error.code(),
+            error.description(),
+            reasons::BODY_LENGTH_MISMATCH,
+            &format!(
+                "content-length is {length} but {body_len} body bytes arrived; the request was cut short on the way"
+            ),
+        ));
+    }
+
+    if inputs.keys.is_empty() {
+        return match config.no_keys.mode {
+            NoKeysMode::FailOpen => Judgement::Accept {
+                verified: String::new(),
+            },
+            NoKeysMode::FailClosed => Judgement::Reject(Reply::new(
+                config.no_keys.status,
+                "2003",
+                "Service currently unavailable",
+                reasons::NO_KEYS,
+                "no JWS public key is loaded yet; the key endpoint has not answered",
+            )),
+        };
+    }
+
+    let request = Request {
+        method: head.method.clone(),
+        target: head.target.clone(),
+        headers: head.headers.clone(),
+        body: inputs.body.map(<[u8]>::to_vec),
+    };
+    let verdict = verify(
+        &request,
+        &VerifyContext {
+            profile: &config.profile,
+            keys: &inputs.keys.store,
+            rules: Some(&config.request_rules),
+            now: inputs.now,
+            crypto: inputs.crypto,
+        },
+    );
+
+    match verdict.reason {
+        None => Judgement::Accept {
+            verified: verified_header(&verdict),
+        },
+        Some(reason) => {
+            let reply = Reply::for_verdict(config.reject_status, reason, &verdict);
+            match (inputs.may_refresh && depends_on_keys(reason), head.source()) {
+                (true, Some(participant)) => Judgement::Refresh { participant, reply },
+                _ => Judgement::Reject(reply),
+            }
+        }
+    }
+}
+
+/// Returns true for rejections a newer key set could turn into an acceptance.
+pub fn depends_on_keys(reason: Reason) -> bool {
+    matches!(
+        reason,
+        Reason::UnknownSource
+            | Reason::KeyUnusable
+            | Reason::KeyAlgMismatch
+            | Reason::KeyTooSmall
+            | Reason::SignatureMismatch
+    )
+}
+
+/// Formats the `x-fspiop-guard-verified` value as an RFC 8941 dictionary:
+/// `participant="payerfsp", kid="...", payload="sorted-json"`.
+fn verified_header(verdict: &Verdict) -> String {
+    let mut out = String::with_capacity(96);
+    let _ = write!(
+        out,
+        "participant={}, kid={}, payload={}",
+        sf_string(verdict.participant.as_deref().unwrap_or_default()),
+        sf_string(verdict.key_id.as_deref().unwrap_or_default()),
+        sf_string(verdict.payload_form.map(|f| f.name()).unwrap_or_default()),
+    );
+    out
+}
+
+/// Quotes a value as an RFC 8941 sf-string; bytes outside printable ASCII are
+/// percent-encoded so the header stays valid.
+fn sf_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for byte in text.bytes() {
+        match byte {
+            b'"' | b'\\' => {
+                out.push('\\');
+                out.push(char::from(byte));
+            }
+            b'%' => out.push_str("%25"),
+            0x20..=0x7e => out.push(char::from(byte)),
+            _ => {
+                let _ = write!(out, "%{byte:02X}");
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_takes_host_from_authority_and_collects_own_headers() {
+        let head = RequestHead::from_pairs([
+            (":method", &b"POST"[..]),
+            (":path", b"/quotes?x=1"),
+            (":authority", b"hub.example"),
+            ("content-length", b"12"),
+            ("x-fspiop-guard-verified", b"forged"),
+            ("x-fspiop-guard-verified", b"forged again"),
+        ]);
+        assert_eq!(head.method, "POST");
+        assert_eq!(head.target, "/quotes?x=1");
+        assert_eq!(head.headers.get("host").as_deref(), Some("hub.example"));
+        assert_eq!(head.content_length, Some(12));
+        assert_eq!(head.own_headers, vec!["x-fspiop-guard-verified".to_owned()]);
+        assert_eq!(head.headers.get("x-fspiop-guard-verified"), None);
+    }
+
+    #[test]
+    fn non_utf8_header_values_decode_as_latin1() {
+        let head = RequestHead::from_pairs([("fspiop-source", &b"dfsp\xe9"[..])]);
+        assert_eq!(head.source().as_deref(), Some("dfsp\u{e9}"));
+    }
+
+    #[test]
+    fn reply_body_is_fspiop_error_information() {
+        let reply = Reply::new(
+            400,
+            "3105",
+            "Invalid signature",
+            "SIGNATURE_MISMATCH",
+            "no \"key\"",
+        );
+        let value: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+        let info = &value["errorInformation"];
+        assert_eq!(info["errorCode"], "3105");
+        assert_eq!(info["errorDescription"], "Invalid signature - no \"key\"");
+        assert_eq!(
+            info["extensionList"]["extension"][0]["key"],
+            REASON_EXTENSION_KEY
+        );
+        assert_eq!(
+            info["extensionList"]["extension"][0]["value"],
+            "SIGNATURE_MISMATCH"
+        );
+    }
+
+    #[test]
+    fn sf_string_escapes_quotes_and_encodes_non_ascii() {
+        assert_eq!(sf_string("a\"b\\c%é"), "\"a\\\"b\\\\c%25%C3%A9\"");
+    }
+
+    #[test]
+    fn path_ignores_query() {
+        assert_eq!(path_of("/parties/MSISDN/1?x=2"), "/parties/MSISDN/1");
+    }
+}
