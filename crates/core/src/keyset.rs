@@ -257,6 +257,13 @@ fn load_entry(
         ),
     };
 
+    // An empty PEM is no key at all, as KeyStore::insert_pem treats it: the
+    // participant stays unknown rather than unusable.
+    if entry.pem.is_empty() {
+        notes.push(format!("participant {participant:?} key {index} is empty and was skipped"));
+        return Ok(());
+    }
+
     let parsed = match keys::parse_public_key(&entry.pem) {
         Ok(parsed) => parsed,
         Err(error) => {
