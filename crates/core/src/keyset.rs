@@ -260,7 +260,9 @@ fn load_entry(
     // An empty PEM is no key at all, as KeyStore::insert_pem treats it: the
     // participant stays unknown rather than unusable.
     if entry.pem.is_empty() {
-        notes.push(format!("participant {participant:?} key {index} is empty and was skipped"));
+        notes.push(format!(
+            "participant {participant:?} key {index} is empty and was skipped"
+        ));
         return Ok(());
     }
 
