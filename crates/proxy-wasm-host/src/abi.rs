@@ -83,7 +83,6 @@ impl LogLevel {
 /// Buffer ids of `proxy_get_buffer_bytes` and `proxy_set_buffer_bytes`.
 pub(crate) mod buffer {
     pub const HTTP_REQUEST_BODY: u32 = 0;
-    pub const HTTP_RESPONSE_BODY: u32 = 1;
     pub const HTTP_CALL_RESPONSE_BODY: u32 = 4;
     pub const VM_CONFIGURATION: u32 = 6;
     pub const PLUGIN_CONFIGURATION: u32 = 7;

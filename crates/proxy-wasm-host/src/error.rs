@@ -108,7 +108,10 @@ impl fmt::Display for HostError {
             HostError::Io { path, source } => write!(f, "failed to read module {path}: {source}"),
             HostError::Compile { message } => write!(f, "failed to compile module: {message}"),
             HostError::UnsupportedImport { module, name } => {
-                write!(f, "module imports {module}.{name}, which the host does not provide")
+                write!(
+                    f,
+                    "module imports {module}.{name}, which the host does not provide"
+                )
             }
             HostError::MissingExport { name } => write!(f, "module does not export {name}"),
             HostError::BadExport { name, message } => {
@@ -117,17 +120,30 @@ impl fmt::Display for HostError {
             HostError::Instantiate { message } => {
                 write!(f, "failed to instantiate module: {message}")
             }
-            HostError::Trap { worker, callback, message } => {
+            HostError::Trap {
+                worker,
+                callback,
+                message,
+            } => {
                 write!(f, "worker {worker}: guest trapped in {callback}: {message}")
             }
-            HostError::ConfigRejected { worker, callback, logs } => write!(
+            HostError::ConfigRejected {
+                worker,
+                callback,
+                logs,
+            } => write!(
                 f,
                 "worker {worker}: {callback} returned false ({} log lines captured)",
                 logs.len()
             ),
-            HostError::InvalidConfig { reason } => write!(f, "invalid host configuration: {reason}"),
+            HostError::InvalidConfig { reason } => {
+                write!(f, "invalid host configuration: {reason}")
+            }
             HostError::UnknownWorker { worker, workers } => {
-                write!(f, "worker {worker} does not exist; the host has {workers} workers")
+                write!(
+                    f,
+                    "worker {worker} does not exist; the host has {workers} workers"
+                )
             }
             HostError::UnknownStream(id) => write!(f, "stream {} not found", id.0),
             HostError::InvalidStreamEvent { stream, reason } => {

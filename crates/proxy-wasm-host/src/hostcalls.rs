@@ -18,9 +18,16 @@ type Caller<'a> = GuestCaller<'a>;
 /// Records a log line, and prints it to stderr when `PROXY_WASM_HOST_LOG=1`.
 pub(crate) fn push_log(state: &mut WorkerState, level: LogLevel, message: String) {
     if state.process.log_passthrough {
-        eprintln!("[proxy-wasm worker {}] {:?}: {}", state.worker, level, message);
+        eprintln!(
+            "[proxy-wasm worker {}] {:?}: {}",
+            state.worker, level, message
+        );
     }
-    state.logs.push(LogLine { worker: state.worker, level, message });
+    state.logs.push(LogLine {
+        worker: state.worker,
+        level,
+        message,
+    });
 }
 
 pub(crate) fn log(caller: &mut Caller<'_>, level: i32, ptr: i32, len: i32) -> HostcallResult {
@@ -52,7 +59,9 @@ fn readable_buffer(state: &WorkerState, buffer_type: u32) -> Option<Vec<u8>> {
     match buffer_type {
         buffer::HTTP_REQUEST_BODY => {
             let context = state.effective()?;
-            context.body_available.then(|| context.visible_body().to_vec())
+            context
+                .body_available
+                .then(|| context.visible_body().to_vec())
         }
         buffer::HTTP_CALL_RESPONSE_BODY => {
             let response = state.effective()?.call_response.as_ref()?;
@@ -167,13 +176,9 @@ fn writable_map(context: &mut ContextState, map_type: u32) -> Option<&mut Header
     }
     match map_type {
         map::REQUEST_HEADERS if context.headers_available => Some(&mut context.request_headers),
-        map::REQUEST_TRAILERS if context.trailers_available => {
-            Some(&mut context.request_trailers)
-        }
+        map::REQUEST_TRAILERS if context.trailers_available => Some(&mut context.request_trailers),
         map::HTTP_CALL_RESPONSE_HEADERS => context.call_response.as_mut().map(|r| &mut r.headers),
-        map::HTTP_CALL_RESPONSE_TRAILERS => {
-            context.call_response.as_mut().map(|r| &mut r.trailers)
-        }
+        map::HTTP_CALL_RESPONSE_TRAILERS => context.call_response.as_mut().map(|r| &mut r.trailers),
         _ => None,
     }
 }
@@ -213,7 +218,10 @@ pub(crate) fn set_header_map_pairs(
     let data = read(caller, ptr, len)?;
     // Like Envoy, malformed data counts as an empty list, which clears the map.
     let new_pairs = pairs::deserialize_lenient(&data);
-    let context = caller.data_mut().effective_mut().ok_or(Status::BadArgument)?;
+    let context = caller
+        .data_mut()
+        .effective_mut()
+        .ok_or(Status::BadArgument)?;
     let headers = writable_map(context, map_type).ok_or(Status::BadArgument)?;
     *headers = new_pairs;
     Ok(())
@@ -233,7 +241,12 @@ pub(crate) fn get_header_map_value(
     let Some(headers) = readable_map(context, map_type) else {
         // Envoy: BAD_ARGUMENT for a map that is not available in this phase, except
         // during the access-log phase, where a missing map is NOT_FOUND.
-        return Err(if context.log_phase { Status::NotFound } else { Status::BadArgument }.into());
+        return Err(if context.log_phase {
+            Status::NotFound
+        } else {
+            Status::BadArgument
+        }
+        .into());
     };
     // Only the first of repeated values, as in Envoy.
     let value = headers
@@ -264,7 +277,10 @@ pub(crate) fn edit_header_map_value(
         HeaderEdit::Remove => Vec::new(),
         _ => read(caller, value.0, value.1)?,
     };
-    let context = caller.data_mut().effective_mut().ok_or(Status::BadArgument)?;
+    let context = caller
+        .data_mut()
+        .effective_mut()
+        .ok_or(Status::BadArgument)?;
     let headers = writable_map(context, map_type).ok_or(Status::BadArgument)?;
     match edit {
         HeaderEdit::Add => headers.push((key, value)),
@@ -355,7 +371,9 @@ pub(crate) fn get_shared_data(
     let key = read(caller, key_ptr, key_len)?;
     check(caller, cas_slot, 4)?;
     let process = caller.data().process.clone();
-    let (value, cas) = lock(&process.shared_data).get(&key).ok_or(Status::NotFound)?;
+    let (value, cas) = lock(&process.shared_data)
+        .get(&key)
+        .ok_or(Status::NotFound)?;
     return_bytes(caller, &value, ptr_slot, len_slot)?;
     write_u32(caller, cas_slot, cas)
 }
@@ -414,7 +432,9 @@ pub(crate) fn enqueue_shared_queue(
 ) -> HostcallResult {
     let value = read(caller, value_ptr, value_len)?;
     let process = caller.data().process.clone();
-    lock(&process.queues).enqueue(unsigned(id), value).map_err(Into::into)
+    lock(&process.queues)
+        .enqueue(unsigned(id), value)
+        .map_err(Into::into)
 }
 
 pub(crate) fn dequeue_shared_queue(
@@ -628,7 +648,10 @@ mod tests {
         assert_eq!(body, b">HELLO world".to_vec());
         assert_eq!(splice_like_envoy(&mut body, 100, 0, b"!"), Ok(()));
         assert_eq!(body, b">HELLO world!".to_vec());
-        assert_eq!(splice_like_envoy(&mut body, 3, 1, b"x"), Err(Status::BadArgument));
+        assert_eq!(
+            splice_like_envoy(&mut body, 3, 1, b"x"),
+            Err(Status::BadArgument)
+        );
         assert_eq!(splice_like_envoy(&mut body, 0, u32::MAX, b"new"), Ok(()));
         assert_eq!(body, b"new".to_vec());
     }

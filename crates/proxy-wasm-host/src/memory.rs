@@ -105,7 +105,11 @@ pub(crate) fn return_bytes(
         return write_u32(caller, len_slot, 0);
     }
     let len = u32::try_from(bytes.len()).map_err(|_| Status::InvalidMemoryAccess)?;
-    let allocator = caller.data().allocator.clone().ok_or(Status::InvalidMemoryAccess)?;
+    let allocator = caller
+        .data()
+        .allocator
+        .clone()
+        .ok_or(Status::InvalidMemoryAccess)?;
     let ptr = unsigned(allocator.call(&mut *caller, len as i32)?);
     if ptr == 0 {
         return Err(Status::InvalidMemoryAccess.into());

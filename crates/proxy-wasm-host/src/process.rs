@@ -84,7 +84,8 @@ impl SharedData {
         if self.next_cas == 0 {
             self.next_cas = 1;
         }
-        self.entries.insert(key.to_vec(), (value.to_vec(), self.next_cas));
+        self.entries
+            .insert(key.to_vec(), (value.to_vec(), self.next_cas));
         Ok(())
     }
 }
@@ -113,7 +114,13 @@ impl Queues {
         }
         let id = u32::try_from(self.queues.len() + 1).unwrap_or(u32::MAX);
         self.ids.insert(key, id);
-        self.queues.insert(id, Queue { owner_worker: worker, items: VecDeque::new() });
+        self.queues.insert(
+            id,
+            Queue {
+                owner_worker: worker,
+                items: VecDeque::new(),
+            },
+        );
         id
     }
 
@@ -214,10 +221,13 @@ impl Metrics {
     }
 
     pub fn by_name(&self, name: &str) -> Option<i64> {
-        self.metrics.iter().find(|m| m.name == name).map(|m| match m.kind {
-            MetricKind::Histogram => i64::try_from(m.samples.len()).unwrap_or(i64::MAX),
-            _ => m.value,
-        })
+        self.metrics
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| match m.kind {
+                MetricKind::Histogram => i64::try_from(m.samples.len()).unwrap_or(i64::MAX),
+                _ => m.value,
+            })
     }
 
     pub fn snapshot(&self) -> Vec<MetricSnapshot> {
@@ -246,7 +256,10 @@ mod tests {
         assert_eq!(store.get(b"k"), None);
         assert_eq!(store.set(b"k", b"v1", 0), Ok(()));
         let (_, cas1) = store.get(b"k").unwrap_or_default();
-        assert_eq!(store.set(b"k", b"v2", cas1.wrapping_add(1)), Err(Status::CasMismatch));
+        assert_eq!(
+            store.set(b"k", b"v2", cas1.wrapping_add(1)),
+            Err(Status::CasMismatch)
+        );
         assert_eq!(store.set(b"k", b"v2", cas1), Ok(()));
         let (value, cas2) = store.get(b"k").unwrap_or_default();
         assert_eq!(value, b"v2".to_vec());

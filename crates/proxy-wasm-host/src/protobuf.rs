@@ -116,8 +116,8 @@ pub fn decode_fields(mut data: &[u8]) -> Result<Vec<(u32, FieldValue<'_>)>, Deco
         let value = match u64::from(wire_type) {
             WIRE_VARINT => FieldValue::Varint(take_varint(&mut data)?),
             WIRE_LEN => {
-                let len = usize::try_from(take_varint(&mut data)?)
-                    .map_err(|_| DecodeError::Truncated)?;
+                let len =
+                    usize::try_from(take_varint(&mut data)?).map_err(|_| DecodeError::Truncated)?;
                 if len > data.len() {
                     return Err(DecodeError::Truncated);
                 }
@@ -189,11 +189,17 @@ impl VerifySignatureArguments {
     pub fn encode(&self) -> Vec<u8> {
         let mut encoder = Encoder::new();
         let fields: [(u32, &[u8]); 5] = [
-            (verify_arguments::HASH_FUNCTION, self.hash_function.as_bytes()),
+            (
+                verify_arguments::HASH_FUNCTION,
+                self.hash_function.as_bytes(),
+            ),
             (verify_arguments::PUBLIC_KEY, &self.public_key),
             (verify_arguments::SIGNATURE, &self.signature),
             (verify_arguments::TEXT, &self.text),
-            (verify_arguments::PUBLIC_KEY_PEM, self.public_key_pem.as_bytes()),
+            (
+                verify_arguments::PUBLIC_KEY_PEM,
+                self.public_key_pem.as_bytes(),
+            ),
         ];
         for (number, value) in fields {
             if !value.is_empty() {
@@ -246,7 +252,7 @@ impl VerifySignatureResult {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
     use super::*;
 
@@ -279,7 +285,9 @@ mod tests {
 
     #[test]
     fn overlong_varint_is_rejected() {
-        let bytes = [0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+        let bytes = [
+            0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+        ];
         assert_eq!(decode_fields(&bytes), Err(DecodeError::VarintTooLong));
     }
 
@@ -297,7 +305,10 @@ mod tests {
 
     #[test]
     fn field_number_zero_is_rejected() {
-        assert_eq!(decode_fields(b"\x00\x01"), Err(DecodeError::ZeroFieldNumber));
+        assert_eq!(
+            decode_fields(b"\x00\x01"),
+            Err(DecodeError::ZeroFieldNumber)
+        );
     }
 
     #[test]
@@ -327,11 +338,20 @@ mod tests {
 
     #[test]
     fn verify_result_encoding() {
-        let ok = VerifySignatureResult { result: true, error: String::new() };
+        let ok = VerifySignatureResult {
+            result: true,
+            error: String::new(),
+        };
         assert_eq!(ok.encode(), vec![0x08, 0x01]);
-        let failed = VerifySignatureResult { result: false, error: "bad".into() };
+        let failed = VerifySignatureResult {
+            result: false,
+            error: "bad".into(),
+        };
         assert_eq!(failed.encode(), b"\x12\x03bad".to_vec());
-        assert_eq!(VerifySignatureResult::decode(&failed.encode()).unwrap(), failed);
+        assert_eq!(
+            VerifySignatureResult::decode(&failed.encode()).unwrap(),
+            failed
+        );
         assert_eq!(VerifySignatureResult::decode(&ok.encode()).unwrap(), ok);
     }
 }

@@ -85,7 +85,10 @@ pub(crate) struct ContextState {
 
 impl ContextState {
     pub fn root() -> ContextState {
-        ContextState { is_root: true, ..ContextState::default() }
+        ContextState {
+            is_root: true,
+            ..ContextState::default()
+        }
     }
 
     /// The part of the body buffer the guest can see.

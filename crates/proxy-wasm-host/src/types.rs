@@ -127,7 +127,8 @@ impl HttpRequest {
 
     /// Appends a header; the value may be any bytes.
     pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> HttpRequest {
-        self.headers.push((name.to_string(), value.as_ref().to_vec()));
+        self.headers
+            .push((name.to_string(), value.as_ref().to_vec()));
         self
     }
 
@@ -210,7 +211,11 @@ pub enum CallReply {
 impl CallReply {
     /// Creates a 200 response with no extra headers.
     pub fn ok(body: impl Into<Vec<u8>>) -> CallReply {
-        CallReply::Response { status: 200, headers: Vec::new(), body: body.into() }
+        CallReply::Response {
+            status: 200,
+            headers: Vec::new(),
+            body: body.into(),
+        }
     }
 }
 

@@ -55,8 +55,14 @@ pub(crate) fn verify_signature(arguments: &[u8]) -> Result<Vec<u8>, Status> {
     let key = import_key(&args).ok_or(Status::BadArgument)?;
     let outcome = verify(&key, &args.hash_function, &args.signature, &args.text);
     let result = match outcome {
-        Ok(()) => VerifySignatureResult { result: true, error: String::new() },
-        Err(error) => VerifySignatureResult { result: false, error },
+        Ok(()) => VerifySignatureResult {
+            result: true,
+            error: String::new(),
+        },
+        Err(error) => VerifySignatureResult {
+            result: false,
+            error,
+        },
     };
     Ok(result.encode())
 }
@@ -72,7 +78,10 @@ fn import_key(args: &VerifySignatureArguments) -> Option<PublicKey> {
 
 fn verify(key: &PublicKey, hash: &str, signature: &[u8], text: &[u8]) -> Result<(), String> {
     let hash = hash.to_ascii_lowercase();
-    if !matches!(hash.as_str(), "sha1" | "sha224" | "sha256" | "sha384" | "sha512") {
+    if !matches!(
+        hash.as_str(),
+        "sha1" | "sha224" | "sha256" | "sha384" | "sha512"
+    ) {
         return Err(format!("{hash} is not supported."));
     }
     let (algorithm, key_bytes): (&'static dyn VerificationAlgorithm, &[u8]) = match key {
@@ -101,12 +110,19 @@ fn rsa_algorithm(
         ("sha512", false) => &signature::RSA_PKCS1_2048_8192_SHA512,
         ("sha512", true) => &signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
         // NOTE: Envoy verifies RSA with SHA-224 too; ring has no such algorithm.
-        _ => return Err(format!("{hash} with an RSA key is not supported by this host")),
+        _ => {
+            return Err(format!(
+                "{hash} with an RSA key is not supported by this host"
+            ));
+        }
     };
     Ok(algorithm)
 }
 
-fn ecdsa_algorithm(hash: &str, curve_bits: u32) -> Result<&'static dyn VerificationAlgorithm, String> {
+fn ecdsa_algorithm(
+    hash: &str,
+    curve_bits: u32,
+) -> Result<&'static dyn VerificationAlgorithm, String> {
     let algorithm: &'static dyn VerificationAlgorithm = match (curve_bits, hash) {
         (256, "sha256") => &signature::ECDSA_P256_SHA256_ASN1,
         (256, "sha384") => &signature::ECDSA_P256_SHA384_ASN1,
@@ -162,7 +178,10 @@ fn parse_spki(der: &[u8]) -> Option<PublicKey> {
                 return None;
             }
             let modulus_bits = rsa_modulus_bits(key)?;
-            Some(PublicKey::Rsa { der: key.to_vec(), modulus_bits })
+            Some(PublicKey::Rsa {
+                der: key.to_vec(),
+                modulus_bits,
+            })
         }
         OID_EC_PUBLIC_KEY => {
             let curve = read_tlv(&mut algorithm, TAG_OID)?;
@@ -222,7 +241,9 @@ fn read_tlv<'a>(input: &mut &'a [u8], tag: u8) -> Option<&'a [u8]> {
         }
         let (len_bytes, after) = rest.split_at_checked(count)?;
         rest = after;
-        len_bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
+        len_bytes
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
     };
     let (content, after) = rest.split_at_checked(len)?;
     *input = after;
@@ -254,10 +275,14 @@ mod tests {
 
     fn p256_key() -> EcdsaKeyPair {
         let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
-            .unwrap();
-        EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
-            .unwrap()
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        EcdsaKeyPair::from_pkcs8(
+            &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            pkcs8.as_ref(),
+            &rng,
+        )
+        .unwrap()
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::error::HostError;
 use crate::linker::{self, SUPPORTED_IMPORTS};
 use crate::process::Process;
 use crate::state::{Callback, ContextState, WorkerState};
-use crate::types::PropertyValue;
+use crate::types::{LogLine, PropertyValue};
 
 /// A compiled proxy-wasm module. Compiling is the slow step, so compile once and share:
 /// cloning is cheap (an `Arc`) and any number of [`Host`](crate::Host)s can use it.
@@ -27,7 +27,9 @@ struct ModuleInner {
 
 impl std::fmt::Debug for Module {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Module").field("imports", &self.imports().len()).finish()
+        f.debug_struct("Module")
+            .field("imports", &self.imports().len())
+            .finish()
     }
 }
 
@@ -46,12 +48,20 @@ impl Module {
     pub fn from_bytes(bytes: &[u8]) -> Result<Module, HostError> {
         let mut config = Config::new();
         config.consume_fuel(true);
-        let engine =
-            Engine::new(&config).map_err(|e| HostError::Compile { message: format!("{e:#}") })?;
-        let module = wasmtime::Module::new(&engine, bytes)
-            .map_err(|e| HostError::Compile { message: format!("{e:#}") })?;
+        let engine = Engine::new(&config).map_err(|e| HostError::Compile {
+            message: format!("{e:#}"),
+        })?;
+        let module = wasmtime::Module::new(&engine, bytes).map_err(|e| HostError::Compile {
+            message: format!("{e:#}"),
+        })?;
         let linker = linker::build(&engine)?;
-        Ok(Module { inner: Arc::new(ModuleInner { engine, module, linker }) })
+        Ok(Module {
+            inner: Arc::new(ModuleInner {
+                engine,
+                module,
+                linker,
+            }),
+        })
     }
 
     /// Returns the module's imports as (module, name) pairs in declaration order, for a
@@ -66,7 +76,11 @@ impl Module {
 
     /// Returns the names of the module's exports in declaration order.
     pub fn exports(&self) -> Vec<String> {
-        self.inner.module.exports().map(|e| e.name().to_string()).collect()
+        self.inner
+            .module
+            .exports()
+            .map(|e| e.name().to_string())
+            .collect()
     }
 
     /// Returns the imports this host does not provide; a module with any cannot start.
@@ -74,11 +88,16 @@ impl Module {
         self.imports()
             .into_iter()
             .filter(|(module, name)| {
-                !SUPPORTED_IMPORTS.iter().any(|(m, n)| m == module && n == name)
+                !SUPPORTED_IMPORTS
+                    .iter()
+                    .any(|(m, n)| m == module && n == name)
             })
             .collect()
     }
 }
+
+/// (context, token, header count, body size, trailer count).
+type CallResponseParams = (i32, i32, i32, i32, i32);
 
 /// The guest's callback exports; a missing one behaves as Envoy's default (Continue,
 /// true, or nothing).
@@ -91,7 +110,7 @@ struct Exports {
     request_headers: Option<TypedFunc<(i32, i32, i32), i32>>,
     request_body: Option<TypedFunc<(i32, i32, i32), i32>>,
     request_trailers: Option<TypedFunc<(i32, i32), i32>>,
-    http_call_response: Option<TypedFunc<(i32, i32, i32, i32, i32), ()>>,
+    http_call_response: Option<TypedFunc<CallResponseParams, ()>>,
     done: Option<TypedFunc<i32, i32>>,
     log: Option<TypedFunc<i32, ()>>,
     delete: Option<TypedFunc<i32, ()>>,
@@ -104,11 +123,25 @@ pub(crate) struct Trapped {
     pub out_of_fuel: bool,
 }
 
-/// Why a VM did not start.
+/// Why a VM did not start, with the lines it logged before.
+pub(crate) struct StartFailure {
+    pub error: StartError,
+    pub logs: Vec<LogLine>,
+}
+
 pub(crate) enum StartError {
     Host(HostError),
     Trapped(Trapped),
     Rejected(Callback),
+}
+
+impl From<HostError> for StartFailure {
+    fn from(error: HostError) -> StartFailure {
+        StartFailure {
+            error: StartError::Host(error),
+            logs: Vec::new(),
+        }
+    }
 }
 
 /// One instance of the module with its store.
@@ -128,7 +161,10 @@ fn typed<P: WasmParams, R: WasmResults>(
     instance
         .get_typed_func::<P, R>(&mut *store, name)
         .map(Some)
-        .map_err(|e| HostError::BadExport { name, message: format!("{e:#}") })
+        .map_err(|e| HostError::BadExport {
+            name,
+            message: format!("{e:#}"),
+        })
 }
 
 impl Vm {
@@ -141,9 +177,13 @@ impl Vm {
         process: Arc<Process>,
         worker: usize,
         host_properties: Vec<(Vec<String>, PropertyValue)>,
-    ) -> Result<Vm, StartError> {
+    ) -> Result<Vm, StartFailure> {
         if let Some((module_name, name)) = module.unsupported_imports().into_iter().next() {
-            return Err(StartError::Host(HostError::UnsupportedImport { module: module_name, name }));
+            return Err(HostError::UnsupportedImport {
+                module: module_name,
+                name,
+            }
+            .into());
         }
         let inner = &module.inner;
         let state = WorkerState::new(worker, process, config, host_properties);
@@ -153,23 +193,39 @@ impl Vm {
         let instance = inner
             .linker
             .instantiate(&mut store, &inner.module)
-            .map_err(|e| StartError::Host(HostError::Instantiate { message: format!("{e:#}") }))?;
-        let vm = Vm::bind(instance, store).map_err(StartError::Host)?;
-        vm.initialize(&instance)
+            .map_err(|e| HostError::Instantiate {
+                message: format!("{e:#}"),
+            })?;
+        let mut vm = Vm::bind(instance, store)?;
+        match vm.initialize(&instance) {
+            Ok(()) => Ok(vm),
+            Err(error) => {
+                let logs = std::mem::take(&mut vm.store.data_mut().logs);
+                Err(StartFailure { error, logs })
+            }
+        }
     }
 
     fn bind(instance: Instance, mut store: Store<WorkerState>) -> Result<Vm, HostError> {
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or(HostError::MissingExport { name: "memory" })?;
-        if instance.get_func(&mut store, "proxy_abi_version_0_2_1").is_none() {
-            return Err(HostError::MissingExport { name: "proxy_abi_version_0_2_1" });
+        if instance
+            .get_func(&mut store, "proxy_abi_version_0_2_1")
+            .is_none()
+        {
+            return Err(HostError::MissingExport {
+                name: "proxy_abi_version_0_2_1",
+            });
         }
         // proxy-wasm-cpp-host tries malloc first; SDK builds export only one of the two.
         let allocator = match typed::<i32, i32>(&instance, &mut store, "malloc")? {
             Some(f) => f,
-            None => typed::<i32, i32>(&instance, &mut store, "proxy_on_memory_allocate")?
-                .ok_or(HostError::MissingExport { name: "proxy_on_memory_allocate" })?,
+            None => typed::<i32, i32>(&instance, &mut store, "proxy_on_memory_allocate")?.ok_or(
+                HostError::MissingExport {
+                    name: "proxy_on_memory_allocate",
+                },
+            )?,
         };
         store.data_mut().memory = Some(memory);
         store.data_mut().allocator = Some(allocator);
@@ -190,10 +246,12 @@ impl Vm {
         Ok(Vm { store, exports })
     }
 
-    fn initialize(mut self, instance: &Instance) -> Result<Vm, StartError> {
+    fn initialize(&mut self, instance: &Instance) -> Result<(), StartError> {
         let init = match typed::<(), ()>(instance, &mut self.store, "_initialize") {
             Ok(Some(f)) => Some(f),
-            Ok(None) => typed::<(), ()>(instance, &mut self.store, "_start").map_err(StartError::Host)?,
+            Ok(None) => {
+                typed::<(), ()>(instance, &mut self.store, "_start").map_err(StartError::Host)?
+            }
             Err(e) => return Err(StartError::Host(e)),
         };
         self.invoke(Callback::Initialize, 0, init, (), ())
@@ -207,7 +265,13 @@ impl Vm {
 
         let vm_config_len = len_i32(self.store.data().config.vm_config.len());
         let started = self
-            .invoke(Callback::VmStart, root, self.exports.vm_start, (root as i32, vm_config_len), 1)
+            .invoke(
+                Callback::VmStart,
+                root,
+                self.exports.vm_start.clone(),
+                (root as i32, vm_config_len),
+                1,
+            )
             .map_err(StartError::Trapped)?;
         if started == 0 {
             return Err(StartError::Rejected(Callback::VmStart));
@@ -217,7 +281,7 @@ impl Vm {
             .invoke(
                 Callback::Configure,
                 root,
-                self.exports.configure,
+                self.exports.configure.clone(),
                 (root as i32, plugin_config_len),
                 1,
             )
@@ -225,7 +289,7 @@ impl Vm {
         if configured == 0 {
             return Err(StartError::Rejected(Callback::Configure));
         }
-        Ok(self)
+        Ok(())
     }
 
     pub fn root_context_id(&self) -> u32 {
@@ -252,7 +316,12 @@ impl Vm {
         let Some(function) = function else {
             return Ok(default);
         };
-        let fuel = self.store.data().config.fuel_per_callback.unwrap_or(u64::MAX);
+        let fuel = self
+            .store
+            .data()
+            .config
+            .fuel_per_callback
+            .unwrap_or(u64::MAX);
         set_fuel(&mut self.store, fuel);
         let state = self.store.data_mut();
         state.callback = Some(callback);
@@ -269,37 +338,60 @@ impl Vm {
     }
 
     pub fn context_create(&mut self, context: u32, parent: u32) -> Result<(), Trapped> {
-        let f = self.exports.context_create;
-        self.invoke(Callback::ContextCreate, context, f, (context as i32, parent as i32), ())
+        let f = self.exports.context_create.clone();
+        self.invoke(
+            Callback::ContextCreate,
+            context,
+            f,
+            (context as i32, parent as i32),
+            (),
+        )
     }
 
     pub fn tick(&mut self) -> Result<(), Trapped> {
         let root = self.root_context_id();
-        let f = self.exports.tick;
+        let f = self.exports.tick.clone();
         self.invoke(Callback::Tick, root, f, root as i32, ())
     }
 
     pub fn queue_ready(&mut self, queue_id: u32) -> Result<(), Trapped> {
         let root = self.root_context_id();
-        let f = self.exports.queue_ready;
-        self.invoke(Callback::QueueReady, root, f, (root as i32, queue_id as i32), ())
+        let f = self.exports.queue_ready.clone();
+        self.invoke(
+            Callback::QueueReady,
+            root,
+            f,
+            (root as i32, queue_id as i32),
+            (),
+        )
     }
 
-    pub fn request_headers(&mut self, context: u32, count: usize, eos: bool) -> Result<i32, Trapped> {
-        let f = self.exports.request_headers;
+    pub fn request_headers(
+        &mut self,
+        context: u32,
+        count: usize,
+        eos: bool,
+    ) -> Result<i32, Trapped> {
+        let f = self.exports.request_headers.clone();
         let params = (context as i32, len_i32(count), i32::from(eos));
         self.invoke(Callback::RequestHeaders, context, f, params, 0)
     }
 
     pub fn request_body(&mut self, context: u32, size: usize, eos: bool) -> Result<i32, Trapped> {
-        let f = self.exports.request_body;
+        let f = self.exports.request_body.clone();
         let params = (context as i32, len_i32(size), i32::from(eos));
         self.invoke(Callback::RequestBody, context, f, params, 0)
     }
 
     pub fn request_trailers(&mut self, context: u32, count: usize) -> Result<i32, Trapped> {
-        let f = self.exports.request_trailers;
-        self.invoke(Callback::RequestTrailers, context, f, (context as i32, len_i32(count)), 0)
+        let f = self.exports.request_trailers.clone();
+        self.invoke(
+            Callback::RequestTrailers,
+            context,
+            f,
+            (context as i32, len_i32(count)),
+            0,
+        )
     }
 
     pub fn http_call_response(
@@ -310,7 +402,7 @@ impl Vm {
         body: usize,
         trailers: usize,
     ) -> Result<(), Trapped> {
-        let f = self.exports.http_call_response;
+        let f = self.exports.http_call_response.clone();
         let params = (
             context as i32,
             token as i32,
@@ -322,17 +414,17 @@ impl Vm {
     }
 
     pub fn done(&mut self, context: u32) -> Result<i32, Trapped> {
-        let f = self.exports.done;
+        let f = self.exports.done.clone();
         self.invoke(Callback::Done, context, f, context as i32, 1)
     }
 
     pub fn log(&mut self, context: u32) -> Result<(), Trapped> {
-        let f = self.exports.log;
+        let f = self.exports.log.clone();
         self.invoke(Callback::Log, context, f, context as i32, ())
     }
 
     pub fn delete(&mut self, context: u32) -> Result<(), Trapped> {
-        let f = self.exports.delete;
+        let f = self.exports.delete.clone();
         self.invoke(Callback::Delete, context, f, context as i32, ())
     }
 }
