@@ -1,7 +1,35 @@
 //! Host configuration.
 
-use crate::abi::LogLevel;
+use std::sync::Arc;
+
+use crate::abi::{LogLevel, Status};
+use crate::process::ForeignFunction;
 use crate::types::PropertyValue;
+
+/// Foreign functions to register before the VMs start, so that `on_vm_start` and
+/// `on_configure` can call them too. Later ones replace earlier ones of the same name.
+#[derive(Clone, Default)]
+pub struct ForeignFunctions {
+    pub(crate) functions: Vec<(String, ForeignFunction)>,
+}
+
+impl ForeignFunctions {
+    /// Adds a function: it gets the argument bytes and returns result bytes or a status.
+    pub fn register(
+        &mut self,
+        name: &str,
+        function: impl Fn(&[u8]) -> Result<Vec<u8>, Status> + Send + Sync + 'static,
+    ) -> &mut ForeignFunctions {
+        self.functions.push((name.to_string(), Arc::new(function)));
+        self
+    }
+}
+
+impl std::fmt::Debug for ForeignFunctions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.functions.iter().map(|(name, _)| name)).finish()
+    }
+}
 
 /// What happens to a worker's traffic after its VM trapped, like Envoy's
 /// `PluginConfig.failure_policy`.
@@ -83,6 +111,8 @@ pub struct HostConfig {
     pub properties: Vec<(Vec<String>, PropertyValue)>,
     /// Seed for WASI `random_get`; `None` uses the system random generator.
     pub random_seed: Option<u64>,
+    /// Foreign functions registered at start, after the built-in `verify_signature`.
+    pub foreign_functions: ForeignFunctions,
     /// The most events (callout deliveries and queue notifications) one driving call may
     /// process before it fails with `HostError::EventLoopLimit`.
     pub max_events_per_run: usize,
@@ -113,6 +143,7 @@ impl Default for HostConfig {
             log_level: LogLevel::Trace,
             properties: Vec::new(),
             random_seed: None,
+            foreign_functions: ForeignFunctions::default(),
             max_events_per_run: 100_000,
         }
     }

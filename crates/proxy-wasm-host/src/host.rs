@@ -109,6 +109,9 @@ impl Host {
             let function: ForeignFunction = Arc::new(verify::verify_signature);
             lock(&process.foreign_functions).insert("verify_signature".to_string(), function);
         }
+        for (name, function) in &config.foreign_functions.functions {
+            lock(&process.foreign_functions).insert(name.clone(), function.clone());
+        }
         let mut host = Host {
             module: module.clone(),
             host_properties: config.properties.clone(),

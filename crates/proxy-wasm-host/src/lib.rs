@@ -19,7 +19,7 @@ mod vm;
 mod wasi;
 
 pub use abi::{LogLevel, MetricKind, Status};
-pub use config::{FailurePolicy, HostConfig, TeardownOrder};
+pub use config::{FailurePolicy, ForeignFunctions, HostConfig, TeardownOrder};
 pub use error::HostError;
 pub use host::{CallHandler, Host};
 pub use linker::SUPPORTED_IMPORTS;
