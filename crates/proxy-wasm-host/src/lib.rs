@@ -7,6 +7,7 @@ mod events;
 mod host;
 mod hostcalls;
 mod linker;
+mod loopback;
 mod memory;
 pub mod pairs;
 mod process;
@@ -23,6 +24,7 @@ pub use config::{FailurePolicy, ForeignFunctions, HostConfig, TeardownOrder};
 pub use error::HostError;
 pub use host::{CallHandler, Host};
 pub use linker::SUPPORTED_IMPORTS;
+pub use loopback::loopback_handler;
 pub use pairs::HeaderList;
 pub use types::{
     CallId, CallReply, CallRequest, HttpRequest, LocalReply, LogLine, MetricSnapshot, PendingCall,

@@ -30,3 +30,5 @@ mod smoke {
         assert_eq!(run.invocation.unwrap().args[0], 5);
     }
 }
+
+mod lifecycle;
