@@ -103,6 +103,8 @@ pub enum Op {
     ProcExit = 38,
     ClockTimeGet = 39,
     RandomGet = 40,
+    /// Stores the u32 argument 0 at address argument 1.
+    Store = 41,
 }
 
 /// A command argument.

@@ -32,3 +32,4 @@ mod smoke {
 }
 
 mod lifecycle;
+mod abi;

@@ -105,7 +105,7 @@
         (local.set $a10 (call $arg (local.get $base) (local.get $cmd) (i32.const 10)))
         (local.set $a11 (call $arg (local.get $base) (local.get $cmd) (i32.const 11)))
         (block $store
-          (block $op40 (block $op39 (block $op38 (block $op37 (block $op36 (block $op35
+          (block $op41 (block $op40 (block $op39 (block $op38 (block $op37 (block $op36 (block $op35
           (block $op34 (block $op33 (block $op32 (block $op31 (block $op30 (block $op29
           (block $op28 (block $op27 (block $op26 (block $op25 (block $op24 (block $op23
           (block $op22 (block $op21 (block $op20 (block $op19 (block $op18 (block $op17
@@ -115,7 +115,7 @@
             (br_table $op0 $op1 $op2 $op3 $op4 $op5 $op6 $op7 $op8 $op9 $op10 $op11 $op12
               $op13 $op14 $op15 $op16 $op17 $op18 $op19 $op20 $op21 $op22 $op23 $op24 $op25
               $op26 $op27 $op28 $op29 $op30 $op31 $op32 $op33 $op34 $op35 $op36 $op37 $op38
-              $op39 $op40 $store
+              $op39 $op40 $op41 $store
               (i32.load (local.get $cmd))))
           ;; 0: return a0
           (local.set $result (local.get $a0)) (br $finished))
@@ -165,6 +165,8 @@
           (call $proc_exit (local.get $a0)) (local.set $v (i32.const 0)) (br $store))
           (local.set $v (call $clock_time_get (local.get $a0) (i64.const 0) (local.get $a1))) (br $store))
           (local.set $v (call $random_get (local.get $a0) (local.get $a1))) (br $store))
+          ;; 41: store the u32 a0 at address a1
+          (i32.store (local.get $a1) (local.get $a0)) (local.set $v (i32.const 0)) (br $store))
         ;; Store the status in the command's status slot.
         (i32.store (i32.add (local.get $base) (i32.load offset=12 (local.get $cmd))) (local.get $v))
         (local.set $cmd (i32.add (local.get $cmd) (i32.const 64)))
