@@ -33,3 +33,5 @@ mod smoke {
 
 mod lifecycle;
 mod abi;
+mod body;
+mod headers;
