@@ -35,3 +35,4 @@ mod lifecycle;
 mod abi;
 mod body;
 mod headers;
+mod calls;
