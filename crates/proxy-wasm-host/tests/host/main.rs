@@ -36,3 +36,4 @@ mod abi;
 mod body;
 mod headers;
 mod calls;
+mod state;
