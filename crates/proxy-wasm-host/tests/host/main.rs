@@ -37,3 +37,5 @@ mod body;
 mod headers;
 mod calls;
 mod state;
+mod failure;
+mod foreign;
