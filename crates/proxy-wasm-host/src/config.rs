@@ -27,7 +27,9 @@ impl ForeignFunctions {
 
 impl std::fmt::Debug for ForeignFunctions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.functions.iter().map(|(name, _)| name)).finish()
+        f.debug_list()
+            .entries(self.functions.iter().map(|(name, _)| name))
+            .finish()
     }
 }
 

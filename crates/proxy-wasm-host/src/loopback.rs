@@ -39,7 +39,11 @@ fn parse_base(base: &str) -> Option<SocketAddr> {
     let port: u16 = port.parse().ok()?;
     let ip: IpAddr = match host {
         "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        _ => host.trim_start_matches('[').trim_end_matches(']').parse().ok()?,
+        _ => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .ok()?,
     };
     ip.is_loopback().then_some(SocketAddr::new(ip, port))
 }
@@ -52,7 +56,9 @@ fn forward(address: SocketAddr, timeout: Duration, request: &CallRequest) -> Opt
     let mut buf = [0u8; 8192];
     loop {
         let left = deadline.checked_duration_since(Instant::now())?;
-        stream.set_read_timeout(Some(left.max(Duration::from_millis(1)))).ok()?;
+        stream
+            .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .ok()?;
         let n = stream.read(&mut buf).ok()?;
         if n == 0 || response.len() > MAX_RESPONSE_BYTES {
             break;
@@ -72,7 +78,8 @@ fn encode_request(request: &CallRequest) -> Vec<u8> {
     )
     .into_bytes();
     for (name, value) in &request.headers {
-        if name.starts_with(':') || matches!(name.as_str(), "host" | "content-length" | "connection")
+        if name.starts_with(':')
+            || matches!(name.as_str(), "host" | "content-length" | "connection")
         {
             continue;
         }
@@ -82,7 +89,11 @@ fn encode_request(request: &CallRequest) -> Vec<u8> {
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(
-        format!("content-length: {}\r\nconnection: close\r\n\r\n", request.body.len()).as_bytes(),
+        format!(
+            "content-length: {}\r\nconnection: close\r\n\r\n",
+            request.body.len()
+        )
+        .as_bytes(),
     );
     out.extend_from_slice(&request.body);
     out
@@ -97,7 +108,10 @@ fn parse_response(response: &[u8]) -> Option<CallReply> {
     let mut headers: HeaderList = Vec::new();
     for line in lines {
         let (name, value) = line.split_once(':')?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().as_bytes().to_vec()));
+        headers.push((
+            name.trim().to_ascii_lowercase(),
+            value.trim().as_bytes().to_vec(),
+        ));
     }
     let value_of = |name: &str| {
         headers
@@ -113,7 +127,11 @@ fn parse_response(response: &[u8]) -> Option<CallReply> {
         rest.to_vec()
     };
     headers.retain(|(key, _)| key != "transfer-encoding");
-    Some(CallReply::Response { status, headers, body })
+    Some(CallReply::Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn decode_chunked(mut data: &[u8]) -> Option<Vec<u8>> {
@@ -154,14 +172,22 @@ mod tests {
         let reply = parse_response(response).unwrap();
         assert_eq!(
             reply,
-            CallReply::Response { status: 200, headers: Vec::new(), body: b"abcde".to_vec() }
+            CallReply::Response {
+                status: 200,
+                headers: Vec::new(),
+                body: b"abcde".to_vec()
+            }
         );
     }
 
     #[test]
     fn content_length_bounds_the_body() {
         let response = b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\nX-A: b\r\n\r\nnoEXTRA";
-        let CallReply::Response { status, headers, body } = parse_response(response).unwrap()
+        let CallReply::Response {
+            status,
+            headers,
+            body,
+        } = parse_response(response).unwrap()
         else {
             unreachable!()
         };

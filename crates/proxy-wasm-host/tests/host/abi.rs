@@ -52,7 +52,13 @@ fn out_of_bounds_arguments_are_invalid_memory_access() {
         let key = p.bytes(b":path");
         p.call(
             Op::GetHeaderMapValue,
-            &[Arg::Val(0), key.ptr(), key.len(), Arg::Val(0xffff_fffc), Arg::Val(0)],
+            &[
+                Arg::Val(0),
+                key.ptr(),
+                key.len(),
+                Arg::Val(0xffff_fffc),
+                Arg::Val(0),
+            ],
         );
     });
     let mut p = Program::new();
@@ -77,12 +83,18 @@ fn log_level_above_critical_is_bad_argument() {
     assert_eq!(run.status(bad), BAD_ARGUMENT);
     assert_eq!(run.status(good), OK);
     let last = host.logs().last().unwrap();
-    assert_eq!((last.level, last.message.as_str(), last.worker), (LogLevel::Critical, "critical", 0));
+    assert_eq!(
+        (last.level, last.message.as_str(), last.worker),
+        (LogLevel::Critical, "critical", 0)
+    );
 }
 
 #[test]
 fn get_log_level_returns_configured_level() {
-    let config = HostConfig { log_level: LogLevel::Warn, ..HostConfig::default() };
+    let config = HostConfig {
+        log_level: LogLevel::Warn,
+        ..HostConfig::default()
+    };
     let (run, _) = run_in_headers(config, &[], |p| {
         let out = p.slot(4);
         p.call(Op::GetLogLevel, &[out.ptr()]);
@@ -101,9 +113,18 @@ fn fd_write_maps_stdout_and_stderr_to_logs() {
         // The iovec needs the text's absolute address, known only in the guest.
         p.call(Op::Store, &[text.ptr(), iovec.at(0)]);
         p.call(Op::Store, &[text.len(), iovec.at(4)]);
-        p.call(Op::FdWrite, &[Arg::Val(1), iovec.ptr(), Arg::Val(1), written.ptr()]);
-        p.call(Op::FdWrite, &[Arg::Val(2), iovec.ptr(), Arg::Val(1), written.ptr()]);
-        p.call(Op::FdWrite, &[Arg::Val(5), iovec.ptr(), Arg::Val(1), written.ptr()]);
+        p.call(
+            Op::FdWrite,
+            &[Arg::Val(1), iovec.ptr(), Arg::Val(1), written.ptr()],
+        );
+        p.call(
+            Op::FdWrite,
+            &[Arg::Val(2), iovec.ptr(), Arg::Val(1), written.ptr()],
+        );
+        p.call(
+            Op::FdWrite,
+            &[Arg::Val(5), iovec.ptr(), Arg::Val(1), written.ptr()],
+        );
     });
     let mut p = Program::new();
     p.bytes(b"to stdout\n");
@@ -118,9 +139,18 @@ fn fd_write_maps_stdout_and_stderr_to_logs() {
     assert_eq!(run.status(stderr), 0);
     assert_eq!(run.status(other), 8, "WASI EBADF");
     assert_eq!(run.slot_u32(written, 0), 10);
-    let logs: Vec<(LogLevel, &str)> =
-        host.logs().iter().map(|l| (l.level, l.message.as_str())).collect();
-    assert_eq!(logs, vec![(LogLevel::Info, "to stdout"), (LogLevel::Error, "to stdout")]);
+    let logs: Vec<(LogLevel, &str)> = host
+        .logs()
+        .iter()
+        .map(|l| (l.level, l.message.as_str()))
+        .collect();
+    assert_eq!(
+        logs,
+        vec![
+            (LogLevel::Info, "to stdout"),
+            (LogLevel::Error, "to stdout")
+        ]
+    );
 }
 
 #[test]
@@ -143,7 +173,13 @@ fn clock_reads_virtual_time() {
         Some(p)
     });
     let start_nanos = 1_800_000_000_000_000_000;
-    let mut host = start(&script, HostConfig { start_unix_nanos: start_nanos, ..HostConfig::default() });
+    let mut host = start(
+        &script,
+        HostConfig {
+            start_unix_nanos: start_nanos,
+            ..HostConfig::default()
+        },
+    );
     assert_eq!(host.now_unix_nanos(), start_nanos);
     host.advance(Duration::from_secs(2)).unwrap();
     assert_eq!(host.now_unix_nanos(), start_nanos + 2_000_000_000);
@@ -160,7 +196,11 @@ fn clock_reads_virtual_time() {
     assert_eq!(run.slot_u64(proxy_time), start_nanos + 1_500_000_000);
     assert_eq!(run.slot_u64(realtime), start_nanos + 1_500_000_000);
     assert_eq!(run.slot_u64(monotonic), 1_500_000_000);
-    assert_eq!(run.status(other_clock), 28, "WASI EINVAL for the CPU-time clock");
+    assert_eq!(
+        run.status(other_clock),
+        28,
+        "WASI EINVAL for the CPU-time clock"
+    );
 }
 
 #[test]
@@ -173,14 +213,24 @@ fn proc_exit_traps() {
     });
     let mut host = start(&script, HostConfig::default());
     let id = host.new_stream(0).unwrap();
-    assert_eq!(host.request_headers(id, &post_headers(), true).unwrap(), StreamState::Failed);
+    assert_eq!(
+        host.request_headers(id, &post_headers(), true).unwrap(),
+        StreamState::Failed
+    );
     assert_eq!(host.traps().len(), 1);
-    assert!(host.traps()[0].message.contains("proc_exit(3)"), "{}", host.traps()[0].message);
+    assert!(
+        host.traps()[0].message.contains("proc_exit(3)"),
+        "{}",
+        host.traps()[0].message
+    );
 }
 
 #[test]
 fn random_get_fills_buffer() {
-    let config = HostConfig { random_seed: Some(7), ..HostConfig::default() };
+    let config = HostConfig {
+        random_seed: Some(7),
+        ..HostConfig::default()
+    };
     let (run, _) = run_in_headers(config, &[], |p| {
         let out = p.slot(16);
         p.call(Op::RandomGet, &[out.ptr(), out.len()]);
@@ -201,6 +251,9 @@ fn memory_growth_is_visible() {
     let mut host = start(&script, HostConfig::default());
     let before = host.memory_pages(0).unwrap();
     let id = host.new_stream(0).unwrap();
-    assert_eq!(host.request_headers(id, &post_headers(), true).unwrap(), StreamState::Forwarded);
+    assert_eq!(
+        host.request_headers(id, &post_headers(), true).unwrap(),
+        StreamState::Forwarded
+    );
     assert_eq!(host.memory_pages(0).unwrap(), before + 3);
 }

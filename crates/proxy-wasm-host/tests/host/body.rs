@@ -45,9 +45,15 @@ fn body_size_is_cumulative_while_paused() {
     host.request_body(id, b"defg", false).unwrap();
     let state = host.request_body(id, b"hijkl", true).unwrap();
     assert_eq!(body_sizes(&script), vec![(3, 0), (7, 0), (12, 1)]);
-    assert_eq!(script.last_run(Cb::RequestBody).reports[0], b"abcdefghijkl".to_vec());
+    assert_eq!(
+        script.last_run(Cb::RequestBody).reports[0],
+        b"abcdefghijkl".to_vec()
+    );
     assert_eq!(state, StreamState::Forwarded);
-    assert_eq!(host.outcome(id).unwrap().forwarded_body, b"abcdefghijkl".to_vec());
+    assert_eq!(
+        host.outcome(id).unwrap().forwarded_body,
+        b"abcdefghijkl".to_vec()
+    );
 }
 
 #[test]
@@ -85,8 +91,14 @@ fn pause_in_headers_stops_body_callbacks() {
     });
     let mut host = start(&script, HostConfig::default());
     let id = host.new_stream(0).unwrap();
-    assert_eq!(host.request_headers(id, &post_headers(), false).unwrap(), StreamState::Paused);
-    assert_eq!(host.request_body(id, b"payload", true).unwrap(), StreamState::Stalled);
+    assert_eq!(
+        host.request_headers(id, &post_headers(), false).unwrap(),
+        StreamState::Paused
+    );
+    assert_eq!(
+        host.request_body(id, b"payload", true).unwrap(),
+        StreamState::Stalled
+    );
     assert!(body_sizes(&script).is_empty());
     let outcome = host.outcome(id).unwrap();
     assert!(outcome.forwarded_headers.is_none());
@@ -101,11 +113,17 @@ fn allow_stop_iteration_delivers_body_after_pause() {
         p.ret(PAUSE);
         Some(p)
     });
-    let config = HostConfig { allow_on_headers_stop_iteration: true, ..HostConfig::default() };
+    let config = HostConfig {
+        allow_on_headers_stop_iteration: true,
+        ..HostConfig::default()
+    };
     let mut host = start(&script, config);
     let id = host.new_stream(0).unwrap();
     host.request_headers(id, &post_headers(), false).unwrap();
-    assert_eq!(host.request_body(id, b"payload", true).unwrap(), StreamState::Forwarded);
+    assert_eq!(
+        host.request_body(id, b"payload", true).unwrap(),
+        StreamState::Forwarded
+    );
     assert_eq!(body_sizes(&script), vec![(7, 1)]);
     assert!(host.outcome(id).unwrap().forwarded_headers.is_some());
 }
@@ -129,7 +147,10 @@ fn continue_after_stop_all_delivers_held_body() {
     let target = stream_context.clone();
     script.on(Cb::Tick, move |_| {
         let mut p = Program::new();
-        p.call(Op::SetEffectiveContext, &[Arg::Val(*target.lock().unwrap())]);
+        p.call(
+            Op::SetEffectiveContext,
+            &[Arg::Val(*target.lock().unwrap())],
+        );
         p.call(Op::ContinueStream, &[Arg::Val(0)]);
         Some(p)
     });
@@ -137,7 +158,11 @@ fn continue_after_stop_all_delivers_held_body() {
     let id = host.new_stream(0).unwrap();
     host.request_headers(id, &post_headers(), false).unwrap();
     host.request_body(id, b"part1-", false).unwrap();
-    assert_eq!(host.request_body(id, b"part2", true).unwrap(), StreamState::Paused, "tick pending");
+    assert_eq!(
+        host.request_body(id, b"part2", true).unwrap(),
+        StreamState::Paused,
+        "tick pending"
+    );
     assert!(body_sizes(&script).is_empty());
 
     host.advance(Duration::from_secs(1)).unwrap();
@@ -180,7 +205,10 @@ fn trailers_end_the_stream() {
     assert_eq!(outcome.forwarded_body, b"abcd".to_vec());
     assert_eq!(
         outcome.forwarded_trailers.clone().unwrap(),
-        vec![("grpc-status".to_string(), b"0".to_vec()), ("x-checked".to_string(), b"1".to_vec())]
+        vec![
+            ("grpc-status".to_string(), b"0".to_vec()),
+            ("x-checked".to_string(), b"1".to_vec())
+        ]
     );
 }
 
@@ -205,7 +233,10 @@ fn body_is_not_readable_after_continue() {
 #[test]
 fn legacy_bug_hides_final_chunk() {
     let script = buffering_script();
-    let config = HostConfig { legacy_last_chunk_bug: true, ..HostConfig::default() };
+    let config = HostConfig {
+        legacy_last_chunk_bug: true,
+        ..HostConfig::default()
+    };
     let mut host = start(&script, config);
     let id = host.new_stream(0).unwrap();
     host.request_headers(id, &post_headers(), false).unwrap();
@@ -219,14 +250,27 @@ fn legacy_bug_hides_final_chunk() {
 #[test]
 fn buffer_limit_answers_413() {
     let script = buffering_script();
-    let config = HostConfig { buffer_limit_bytes: 10, ..HostConfig::default() };
+    let config = HostConfig {
+        buffer_limit_bytes: 10,
+        ..HostConfig::default()
+    };
     let mut host = start(&script, config);
     let id = host.new_stream(0).unwrap();
     host.request_headers(id, &post_headers(), false).unwrap();
     host.request_body(id, b"123456", false).unwrap();
-    assert_eq!(host.request_body(id, b"7890a", false).unwrap(), StreamState::LocalReply);
-    assert_eq!(host.request_body(id, b"more", true).unwrap(), StreamState::LocalReply);
-    assert_eq!(body_sizes(&script), vec![(6, 0), (11, 0)], "no callback after the 413");
+    assert_eq!(
+        host.request_body(id, b"7890a", false).unwrap(),
+        StreamState::LocalReply
+    );
+    assert_eq!(
+        host.request_body(id, b"more", true).unwrap(),
+        StreamState::LocalReply
+    );
+    assert_eq!(
+        body_sizes(&script),
+        vec![(6, 0), (11, 0)],
+        "no callback after the 413"
+    );
     let outcome = host.outcome(id).unwrap();
     let reply = outcome.local_reply.clone().unwrap();
     assert_eq!(reply.status, 413);
@@ -255,7 +299,11 @@ fn local_reply_is_deferred_and_final() {
     let reply_call = p.local_response(401, b"{\"errorInformation\":{}}", "jws_invalid");
     let (after, _) = p.get_header(REQUEST_HEADERS, ":path");
     assert_eq!(run.status(reply_call), OK);
-    assert_eq!(run.status(after), OK, "the stream is intact until the callback returns");
+    assert_eq!(
+        run.status(after),
+        OK,
+        "the stream is intact until the callback returns"
+    );
 
     host.request_body(id, b"ignored", true).unwrap();
     let outcome = host.outcome(id).unwrap();
@@ -265,7 +313,10 @@ fn local_reply_is_deferred_and_final() {
     assert_eq!(reply.details, "jws_invalid");
     assert_eq!(reply.headers, vec![("x-reply".to_string(), b"1".to_vec())]);
     assert_eq!(reply.grpc_status, None);
-    assert!(outcome.forwarded_headers.is_none(), "Continue after a local reply forwards nothing");
+    assert!(
+        outcome.forwarded_headers.is_none(),
+        "Continue after a local reply forwards nothing"
+    );
     assert!(!outcome.upstream_reset);
     assert!(body_sizes(&script).is_empty());
 }
@@ -283,7 +334,10 @@ fn local_reply_after_forwarded_headers_resets_upstream() {
     let mut host = start(&script, HostConfig::default());
     let id = host.new_stream(0).unwrap();
     host.request_headers(id, &post_headers(), false).unwrap();
-    assert_eq!(host.request_body(id, b"body", true).unwrap(), StreamState::LocalReply);
+    assert_eq!(
+        host.request_body(id, b"body", true).unwrap(),
+        StreamState::LocalReply
+    );
     let outcome = host.outcome(id).unwrap();
     assert!(outcome.forwarded_headers.is_some());
     assert!(outcome.forwarded_body.is_empty());
@@ -292,7 +346,10 @@ fn local_reply_after_forwarded_headers_resets_upstream() {
     let mut p = Program::new();
     p.local_response(403, b"", "denied");
     let second = p.local_response(500, b"", "second");
-    assert_eq!(script.last_run(Cb::RequestBody).status(second), BAD_ARGUMENT);
+    assert_eq!(
+        script.last_run(Cb::RequestBody).status(second),
+        BAD_ARGUMENT
+    );
 }
 
 #[test]
@@ -308,12 +365,18 @@ fn close_stream_resets() {
     let mut host = start(&script, HostConfig::default());
     let id = host.new_stream(0).unwrap();
     host.request_headers(id, &post_headers(), false).unwrap();
-    assert_eq!(host.request_body(id, b"x", true).unwrap(), StreamState::Reset);
+    assert_eq!(
+        host.request_body(id, b"x", true).unwrap(),
+        StreamState::Reset
+    );
     assert!(host.outcome(id).unwrap().upstream_reset);
     let mut p = Program::new();
     p.call(Op::CloseStream, &[]);
     let upstream = p.call(Op::CloseStream, &[]);
-    assert_eq!(script.last_run(Cb::RequestBody).status(upstream), UNIMPLEMENTED);
+    assert_eq!(
+        script.last_run(Cb::RequestBody).status(upstream),
+        UNIMPLEMENTED
+    );
 }
 
 #[test]
@@ -328,11 +391,35 @@ fn set_buffer_bytes_rewrites_body() {
         let replacement = p.bytes(b"XY");
         p.call(
             Op::SetBufferBytes,
-            &[Arg::Val(REQUEST_BODY), Arg::Val(0), Arg::Val(inv.args[0]), replacement.ptr(), replacement.len()],
+            &[
+                Arg::Val(REQUEST_BODY),
+                Arg::Val(0),
+                Arg::Val(inv.args[0]),
+                replacement.ptr(),
+                replacement.len(),
+            ],
         );
         let tail = p.bytes(b"!");
-        p.call(Op::SetBufferBytes, &[Arg::Val(REQUEST_BODY), Arg::Val(100), Arg::Val(0), tail.ptr(), tail.len()]);
-        p.call(Op::SetBufferBytes, &[Arg::Val(REQUEST_BODY), Arg::Val(1), Arg::Val(1), tail.ptr(), tail.len()]);
+        p.call(
+            Op::SetBufferBytes,
+            &[
+                Arg::Val(REQUEST_BODY),
+                Arg::Val(100),
+                Arg::Val(0),
+                tail.ptr(),
+                tail.len(),
+            ],
+        );
+        p.call(
+            Op::SetBufferBytes,
+            &[
+                Arg::Val(REQUEST_BODY),
+                Arg::Val(1),
+                Arg::Val(1),
+                tail.ptr(),
+                tail.len(),
+            ],
+        );
         p.ret(CONTINUE);
         Some(p)
     });
@@ -348,7 +435,10 @@ fn set_buffer_bytes_rewrites_body() {
     p.bytes(b"!");
     p.call(Op::SetBufferBytes, &[]);
     let middle = p.call(Op::SetBufferBytes, &[]);
-    assert_eq!(script.last_run(Cb::RequestBody).status(middle), BAD_ARGUMENT);
+    assert_eq!(
+        script.last_run(Cb::RequestBody).status(middle),
+        BAD_ARGUMENT
+    );
 }
 
 #[test]

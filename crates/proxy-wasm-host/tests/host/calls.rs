@@ -12,11 +12,18 @@ use proxy_wasm_host::{CallReply, HostConfig, StreamState, loopback_handler};
 const KEYS: &str = "outbound|443||keys.hub.svc.cluster.local";
 
 fn keys_headers() -> Vec<(&'static str, &'static str)> {
-    vec![(":method", "GET"), (":path", "/keys"), (":authority", "keys.hub")]
+    vec![
+        (":method", "GET"),
+        (":path", "/keys"),
+        (":authority", "keys.hub"),
+    ]
 }
 
 fn config() -> HostConfig {
-    HostConfig { clusters: vec![KEYS.to_string()], ..HostConfig::default() }
+    HostConfig {
+        clusters: vec![KEYS.to_string()],
+        ..HostConfig::default()
+    }
 }
 
 /// Dispatches a call in `on_request_headers` and pauses.
@@ -52,8 +59,14 @@ fn invalid_callouts_are_bad_argument() {
     let script = Script::default();
     let build = |p: &mut Program| {
         let unknown = p.http_call("no-such-cluster", &keys_headers(), b"", 0).0;
-        let no_authority =
-            p.http_call(KEYS, &[(":method", "GET"), (":path", "/"), ("host", "x")], b"", 0).0;
+        let no_authority = p
+            .http_call(
+                KEYS,
+                &[(":method", "GET"), (":path", "/"), ("host", "x")],
+                b"",
+                0,
+            )
+            .0;
         let ok = p.http_call(KEYS, &keys_headers(), b"", 0).0;
         (unknown, no_authority, ok)
     };
@@ -101,19 +114,36 @@ fn handler_reply_arrives_after_the_callback() {
     assert_eq!(requests[0].timeout, Some(Duration::from_secs(5)));
 
     let callbacks = script.callbacks();
-    let headers_at = callbacks.iter().position(|c| *c == Cb::RequestHeaders).unwrap();
-    let response_at = callbacks.iter().position(|c| *c == Cb::HttpCallResponse).unwrap();
+    let headers_at = callbacks
+        .iter()
+        .position(|c| *c == Cb::RequestHeaders)
+        .unwrap();
+    let response_at = callbacks
+        .iter()
+        .position(|c| *c == Cb::HttpCallResponse)
+        .unwrap();
     assert!(headers_at < response_at);
     let response = script.invocations()[response_at];
     let headers_invocation = script.invocations()[headers_at];
-    assert_eq!(response.context, headers_invocation.context, "delivered to the caller");
-    assert_eq!(response.args[1..4], [2, 11, 0], "headers, body size, trailers");
+    assert_eq!(
+        response.context, headers_invocation.context,
+        "delivered to the caller"
+    );
+    assert_eq!(
+        response.args[1..4],
+        [2, 11, 0],
+        "headers, body size, trailers"
+    );
 
     let run = script.last_run(Cb::HttpCallResponse);
     assert_eq!(run.reports[0], b"200".to_vec());
     assert_eq!(run.reports[1], b"{\"keys\":[]}".to_vec());
     assert_eq!(run.reports[2], Vec::<u8>::new(), "empty status message");
-    assert_eq!(run.reports[3], 0u32.to_le_bytes().to_vec(), "status code OK");
+    assert_eq!(
+        run.reports[3],
+        0u32.to_le_bytes().to_vec(),
+        "status code OK"
+    );
 }
 
 #[test]
@@ -143,7 +173,10 @@ fn test_code_answers_pending_call() {
     read_response_and_continue(&script);
     let mut host = start(&script, config());
     let id = host.new_stream(0).unwrap();
-    assert_eq!(host.request_headers(id, &post_headers(), true).unwrap(), StreamState::Paused);
+    assert_eq!(
+        host.request_headers(id, &post_headers(), true).unwrap(),
+        StreamState::Paused
+    );
     let pending = host.pending_calls();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].timeout, None);
@@ -169,11 +202,19 @@ fn held_call_times_out_with_zero_headers() {
 
     host.advance(Duration::from_millis(1)).unwrap();
     assert!(host.pending_calls().is_empty());
-    let response = *script.invocations().iter().rfind(|i| i.cb == Cb::HttpCallResponse).unwrap();
+    let response = *script
+        .invocations()
+        .iter()
+        .rfind(|i| i.cb == Cb::HttpCallResponse)
+        .unwrap();
     assert_eq!(response.args[1..4], [0, 0, 0]);
     let run = script.last_run(Cb::HttpCallResponse);
     assert_eq!(run.reports[2], b"reset".to_vec());
-    assert_eq!(run.reports[3], 11u32.to_le_bytes().to_vec(), "BrokenConnection");
+    assert_eq!(
+        run.reports[3],
+        11u32.to_le_bytes().to_vec(),
+        "BrokenConnection"
+    );
     assert_eq!(host.state(id).unwrap(), StreamState::Forwarded);
 }
 
@@ -187,7 +228,11 @@ fn failed_call_is_a_reset() {
     host.request_headers(id, &post_headers(), true).unwrap();
     let call = host.pending_calls()[0].id;
     host.fail(call).unwrap();
-    let response = *script.invocations().iter().rfind(|i| i.cb == Cb::HttpCallResponse).unwrap();
+    let response = *script
+        .invocations()
+        .iter()
+        .rfind(|i| i.cb == Cb::HttpCallResponse)
+        .unwrap();
     assert_eq!(response.args[1], 0);
 }
 
@@ -217,7 +262,10 @@ fn root_call_response_can_answer_a_stream() {
     script.on(Cb::HttpCallResponse, move |_| {
         let mut p = Program::new();
         p.get_header(REQUEST_HEADERS, ":path");
-        p.call(Op::SetEffectiveContext, &[Arg::Val(*target.lock().unwrap())]);
+        p.call(
+            Op::SetEffectiveContext,
+            &[Arg::Val(*target.lock().unwrap())],
+        );
         let (_, path) = p.get_header(REQUEST_HEADERS, ":path");
         p.report_returned(path);
         p.local_response(401, b"no keys", "keys_unavailable");
@@ -235,11 +283,18 @@ fn root_call_response_can_answer_a_stream() {
 
     let outcome = host.outcome(id).unwrap();
     assert_eq!(outcome.state, StreamState::LocalReply);
-    assert_eq!(outcome.local_reply.clone().unwrap().details, "keys_unavailable");
+    assert_eq!(
+        outcome.local_reply.clone().unwrap().details,
+        "keys_unavailable"
+    );
     let run = script.last_run(Cb::HttpCallResponse);
     let mut p = Program::new();
     let (root_read, _) = p.get_header(REQUEST_HEADERS, ":path");
-    assert_eq!(run.status(root_read), BAD_ARGUMENT, "the root context has no request headers");
+    assert_eq!(
+        run.status(root_read),
+        BAD_ARGUMENT,
+        "the root context has no request headers"
+    );
     assert_eq!(run.reports[0], b"/transfers".to_vec());
     assert_eq!(host.calls_made(), 1, "tick period 0 stopped the timer");
 }
@@ -293,10 +348,14 @@ fn loopback_handler_forwards_to_local_server() {
     dispatch_in_headers(&script, 0);
     read_response_and_continue(&script);
     let mut host = start(&script, config());
-    let handler = loopback_handler(&format!("http://127.0.0.1:{port}"), Duration::from_secs(5)).unwrap();
+    let handler =
+        loopback_handler(&format!("http://127.0.0.1:{port}"), Duration::from_secs(5)).unwrap();
     host.set_http_call_handler(handler);
     let id = host.new_stream(0).unwrap();
-    assert_eq!(host.request_headers(id, &post_headers(), true).unwrap(), StreamState::Forwarded);
+    assert_eq!(
+        host.request_headers(id, &post_headers(), true).unwrap(),
+        StreamState::Forwarded
+    );
     let request = server.join().unwrap();
     assert!(request.starts_with("GET /keys HTTP/1.1\r\n"), "{request}");
     assert!(request.contains("host: keys.hub\r\n"), "{request}");

@@ -41,8 +41,18 @@ impl Cb {
     fn from_number(n: u32) -> Option<Cb> {
         use Cb::*;
         [
-            ContextCreate, VmStart, Configure, Tick, QueueReady, RequestHeaders, RequestBody,
-            RequestTrailers, HttpCallResponse, Done, Log, Delete,
+            ContextCreate,
+            VmStart,
+            Configure,
+            Tick,
+            QueueReady,
+            RequestHeaders,
+            RequestBody,
+            RequestTrailers,
+            HttpCallResponse,
+            Done,
+            Log,
+            Delete,
         ]
         .into_iter()
         .find(|cb| *cb as u32 == n)
@@ -158,12 +168,15 @@ impl Program {
 
     /// Adds bytes to the data area.
     pub fn bytes(&mut self, bytes: &[u8]) -> Region {
-        while self.data.len() % 8 != 0 {
+        while !self.data.len().is_multiple_of(8) {
             self.data.push(0);
         }
         let offset = self.data.len() as u32;
         self.data.extend_from_slice(bytes);
-        Region { offset, len: bytes.len() as u32 }
+        Region {
+            offset,
+            len: bytes.len() as u32,
+        }
     }
 
     /// Adds zeroed scratch space to the data area.
@@ -192,7 +205,10 @@ impl Program {
 
     /// Reports the bytes a hostcall returned through a (pointer, length) slot pair.
     pub fn report_returned(&mut self, slots: Region) {
-        self.call(Op::Report, &[Arg::Load(slots.offset), Arg::Load(slots.offset + 4)]);
+        self.call(
+            Op::Report,
+            &[Arg::Load(slots.offset), Arg::Load(slots.offset + 4)],
+        );
     }
 
     /// Reports a region of the data area.
@@ -237,27 +253,48 @@ impl Program {
     pub fn get_header(&mut self, map: u32, key: &str) -> (Call, Region) {
         let key = self.bytes(key.as_bytes());
         let out = self.slot(8);
-        let call = self.call(Op::GetHeaderMapValue, &[Arg::Val(map), key.ptr(), key.len(), out.at(0), out.at(4)]);
+        let call = self.call(
+            Op::GetHeaderMapValue,
+            &[Arg::Val(map), key.ptr(), key.len(), out.at(0), out.at(4)],
+        );
         (call, out)
     }
 
     pub fn get_pairs(&mut self, map: u32) -> (Call, Region) {
         let out = self.slot(8);
-        let call = self.call(Op::GetHeaderMapPairs, &[Arg::Val(map), out.at(0), out.at(4)]);
+        let call = self.call(
+            Op::GetHeaderMapPairs,
+            &[Arg::Val(map), out.at(0), out.at(4)],
+        );
         (call, out)
     }
 
     pub fn edit_header(&mut self, op: Op, map: u32, key: &str, value: &[u8]) -> Call {
         let key = self.bytes(key.as_bytes());
         let value = self.bytes(value);
-        self.call(op, &[Arg::Val(map), key.ptr(), key.len(), value.ptr(), value.len()])
+        self.call(
+            op,
+            &[
+                Arg::Val(map),
+                key.ptr(),
+                key.len(),
+                value.ptr(),
+                value.len(),
+            ],
+        )
     }
 
     pub fn get_buffer(&mut self, buffer: u32, start: u32, max: u32) -> (Call, Region) {
         let out = self.slot(8);
         let call = self.call(
             Op::GetBufferBytes,
-            &[Arg::Val(buffer), Arg::Val(start), Arg::Val(max), out.at(0), out.at(4)],
+            &[
+                Arg::Val(buffer),
+                Arg::Val(start),
+                Arg::Val(max),
+                out.at(0),
+                out.at(4),
+            ],
         );
         (call, out)
     }
@@ -281,7 +318,13 @@ impl Program {
         )
     }
 
-    pub fn http_call(&mut self, cluster: &str, headers: &[(&str, &str)], body: &[u8], timeout_ms: u32) -> (Call, Region) {
+    pub fn http_call(
+        &mut self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        timeout_ms: u32,
+    ) -> (Call, Region) {
         let cluster = self.bytes(cluster.as_bytes());
         let headers = self.bytes(&proxy_wasm_host::pairs::serialize(headers));
         let body = self.bytes(body);
@@ -307,7 +350,10 @@ impl Program {
     pub fn get_property(&mut self, path: &[&str]) -> (Call, Region) {
         let path = self.bytes(path.join("\0").as_bytes());
         let out = self.slot(8);
-        let call = self.call(Op::GetProperty, &[path.ptr(), path.len(), out.at(0), out.at(4)]);
+        let call = self.call(
+            Op::GetProperty,
+            &[path.ptr(), path.len(), out.at(0), out.at(4)],
+        );
         (call, out)
     }
 
@@ -322,7 +368,14 @@ impl Program {
         let out = self.slot(8);
         let call = self.call(
             Op::CallForeignFunction,
-            &[name.ptr(), name.len(), args.ptr(), args.len(), out.at(0), out.at(4)],
+            &[
+                name.ptr(),
+                name.len(),
+                args.ptr(),
+                args.len(),
+                out.at(0),
+                out.at(4),
+            ],
         );
         (call, out)
     }
@@ -379,7 +432,11 @@ pub struct Script {
 impl Script {
     /// Sets the program builder for one callback (replacing any earlier one).
     pub fn on(&self, cb: Cb, handler: impl FnMut(&Invocation) -> Option<Program> + Send + 'static) {
-        self.state.lock().unwrap().handlers.insert(cb, Box::new(handler));
+        self.state
+            .lock()
+            .unwrap()
+            .handlers
+            .insert(cb, Box::new(handler));
     }
 
     pub fn clear(&self, cb: Cb) {
@@ -464,7 +521,10 @@ pub fn start(script: &Script, mut config: HostConfig) -> Host {
     Host::start(&module(), config).unwrap()
 }
 
-pub fn try_start(script: &Script, mut config: HostConfig) -> Result<Host, proxy_wasm_host::HostError> {
+pub fn try_start(
+    script: &Script,
+    mut config: HostConfig,
+) -> Result<Host, proxy_wasm_host::HostError> {
     script.install(&mut config.foreign_functions);
     Host::start(&module(), config)
 }
@@ -486,15 +546,6 @@ pub const INVALID_MEMORY_ACCESS: u32 = 6;
 pub const EMPTY: u32 = 7;
 pub const CAS_MISMATCH: u32 = 8;
 pub const UNIMPLEMENTED: u32 = 12;
-
-/// Parses the proxy-wasm map bytes a report carries.
-pub fn pairs(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
-    proxy_wasm_host::pairs::deserialize(bytes)
-        .unwrap()
-        .into_iter()
-        .map(|(k, v)| (String::from_utf8(k).unwrap(), v))
-        .collect()
-}
 
 /// Request headers of a simple POST.
 pub fn post_headers() -> Vec<(&'static str, &'static str)> {

@@ -14,7 +14,10 @@ fn trapping_script(cb: Cb) -> Script {
 }
 
 fn config(policy: FailurePolicy) -> HostConfig {
-    HostConfig { failure_policy: policy, ..HostConfig::default() }
+    HostConfig {
+        failure_policy: policy,
+        ..HostConfig::default()
+    }
 }
 
 #[test]
@@ -22,10 +25,16 @@ fn fail_closed_answers_503_without_callbacks() {
     let script = trapping_script(Cb::RequestHeaders);
     let mut host = start(&script, config(FailurePolicy::FailClosed));
     let id = host.new_stream(0).unwrap();
-    assert_eq!(host.request_headers(id, &post_headers(), true).unwrap(), StreamState::Failed);
+    assert_eq!(
+        host.request_headers(id, &post_headers(), true).unwrap(),
+        StreamState::Failed
+    );
     let outcome = host.outcome(id).unwrap().clone();
     let reply = outcome.local_reply.unwrap();
-    assert_eq!((reply.status, reply.details.as_str()), (503, "wasm_fail_stream"));
+    assert_eq!(
+        (reply.status, reply.details.as_str()),
+        (503, "wasm_fail_stream")
+    );
     assert!(outcome.vm_failed);
     assert_eq!(host.traps().len(), 1);
     assert_eq!(host.traps()[0].callback, "proxy_on_request_headers");
@@ -33,10 +42,16 @@ fn fail_closed_answers_503_without_callbacks() {
     assert!(host.worker_failed(0));
 
     let calls_before = script.invocations().len();
-    let next = host.send(0, &proxy_wasm_host::HttpRequest::new("GET", "/")).unwrap();
+    let next = host
+        .send(0, &proxy_wasm_host::HttpRequest::new("GET", "/"))
+        .unwrap();
     assert_eq!(next.state, StreamState::Failed);
     assert_eq!(next.local_reply.unwrap().status, 503);
-    assert_eq!(script.invocations().len(), calls_before, "no callbacks on a failed VM");
+    assert_eq!(
+        script.invocations().len(),
+        calls_before,
+        "no callbacks on a failed VM"
+    );
 }
 
 #[test]
@@ -52,17 +67,28 @@ fn fail_open_passes_traffic_through() {
     let id = host.new_stream(0).unwrap();
     host.request_headers(id, &post_headers(), false).unwrap();
     host.request_body(id, b"abc", false).unwrap();
-    assert_eq!(host.request_body(id, b"def", true).unwrap(), StreamState::Forwarded);
+    assert_eq!(
+        host.request_body(id, b"def", true).unwrap(),
+        StreamState::Forwarded
+    );
     let outcome = host.outcome(id).unwrap();
     assert_eq!(outcome.forwarded_body, b"abcdef".to_vec());
     assert!(outcome.vm_failed);
 
     let calls_before = script.invocations().len();
-    let next = host.send(0, &proxy_wasm_host::HttpRequest::new("POST", "/").chunk("x")).unwrap();
+    let next = host
+        .send(
+            0,
+            &proxy_wasm_host::HttpRequest::new("POST", "/").chunk("x"),
+        )
+        .unwrap();
     assert_eq!(next.state, StreamState::Forwarded);
     assert_eq!(next.forwarded_body, b"x".to_vec());
     let headers = next.forwarded_headers.unwrap();
-    assert!(!headers.iter().any(|(k, _)| k == "x-seen"), "the filter no longer runs");
+    assert!(
+        !headers.iter().any(|(k, _)| k == "x-seen"),
+        "the filter no longer runs"
+    );
     assert_eq!(script.invocations().len(), calls_before);
 }
 
@@ -72,16 +98,29 @@ fn reload_starts_a_new_instance_and_keeps_shared_data() {
     let mut host = start(&script, config(FailurePolicy::Reload));
     host.set_shared_data("keys", b"cached");
     let id = host.new_stream(0).unwrap();
-    assert_eq!(host.request_headers(id, &post_headers(), true).unwrap(), StreamState::Failed);
+    assert_eq!(
+        host.request_headers(id, &post_headers(), true).unwrap(),
+        StreamState::Failed
+    );
     assert_eq!(host.reloads(0), 0);
 
     script.clear(Cb::RequestHeaders);
-    let starts_before = script.callbacks().iter().filter(|c| **c == Cb::VmStart).count();
-    let next = host.send(0, &proxy_wasm_host::HttpRequest::new("GET", "/")).unwrap();
+    let starts_before = script
+        .callbacks()
+        .iter()
+        .filter(|c| **c == Cb::VmStart)
+        .count();
+    let next = host
+        .send(0, &proxy_wasm_host::HttpRequest::new("GET", "/"))
+        .unwrap();
     assert_eq!(next.state, StreamState::Forwarded);
     assert_eq!(host.reloads(0), 1);
     assert!(!host.worker_failed(0));
-    let starts_after = script.callbacks().iter().filter(|c| **c == Cb::VmStart).count();
+    let starts_after = script
+        .callbacks()
+        .iter()
+        .filter(|c| **c == Cb::VmStart)
+        .count();
     assert_eq!(starts_after, starts_before + 1);
     assert!(script.callbacks().contains(&Cb::Configure));
     assert_eq!(host.shared_data("keys").unwrap().0, b"cached".to_vec());
@@ -95,10 +134,16 @@ fn endless_loop_runs_out_of_fuel() {
         p.call(Op::LoopForever, &[]);
         Some(p)
     });
-    let config = HostConfig { fuel_per_callback: Some(5_000_000), ..HostConfig::default() };
+    let config = HostConfig {
+        fuel_per_callback: Some(5_000_000),
+        ..HostConfig::default()
+    };
     let mut host = start(&script, config);
     let id = host.new_stream(0).unwrap();
-    assert_eq!(host.request_headers(id, &post_headers(), true).unwrap(), StreamState::Failed);
+    assert_eq!(
+        host.request_headers(id, &post_headers(), true).unwrap(),
+        StreamState::Failed
+    );
     assert!(host.traps()[0].out_of_fuel, "{:?}", host.traps());
 }
 
@@ -110,7 +155,13 @@ fn trap_in_tick_fails_the_worker_only() {
         p.call(Op::SetTickPeriod, &[Arg::Val(10)]);
         Some(p)
     });
-    let mut host = start(&script, HostConfig { workers: 2, ..HostConfig::default() });
+    let mut host = start(
+        &script,
+        HostConfig {
+            workers: 2,
+            ..HostConfig::default()
+        },
+    );
     host.advance(std::time::Duration::from_millis(10)).unwrap();
     assert_eq!(host.traps().len(), 2, "both workers ticked and trapped");
     assert!(host.worker_failed(0) && host.worker_failed(1));
@@ -124,6 +175,9 @@ fn trap_during_configure_fails_start() {
     let error = try_start(&script, HostConfig::default()).unwrap_err();
     assert!(matches!(
         error,
-        proxy_wasm_host::HostError::Trap { callback: "proxy_on_configure", .. }
+        proxy_wasm_host::HostError::Trap {
+            callback: "proxy_on_configure",
+            ..
+        }
     ));
 }

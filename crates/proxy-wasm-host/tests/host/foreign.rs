@@ -52,7 +52,13 @@ fn verify(args: VerifySignatureArguments) -> (u32, Option<VerifySignatureResult>
 fn rsa_args(text: &[u8], signed: &[u8]) -> VerifySignatureArguments {
     let key = RsaKeyPair::from_der(RSA2048_PKCS1).unwrap();
     let mut signature = vec![0; key.public().modulus_len()];
-    key.sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), signed, &mut signature).unwrap();
+    key.sign(
+        &signature::RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        signed,
+        &mut signature,
+    )
+    .unwrap();
     VerifySignatureArguments {
         hash_function: "sha256".into(),
         public_key: RSA2048_SPKI.to_vec(),
@@ -64,7 +70,9 @@ fn rsa_args(text: &[u8], signed: &[u8]) -> VerifySignatureArguments {
 
 /// A SubjectPublicKeyInfo for a P-256 point.
 fn p256_spki(point: &[u8]) -> Vec<u8> {
-    let mut spki = vec![0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    let mut spki = vec![
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+    ];
     spki.extend_from_slice(&[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]);
     spki.extend_from_slice(&[0x03, 0x42, 0x00]);
     spki.extend_from_slice(point);
@@ -75,7 +83,13 @@ fn p256_spki(point: &[u8]) -> Vec<u8> {
 fn rsa_signature_verifies() {
     let (status, result) = verify(rsa_args(b"payload", b"payload"));
     assert_eq!(status, OK);
-    assert_eq!(result.unwrap(), VerifySignatureResult { result: true, error: String::new() });
+    assert_eq!(
+        result.unwrap(),
+        VerifySignatureResult {
+            result: true,
+            error: String::new()
+        }
+    );
 }
 
 #[test]
@@ -117,9 +131,14 @@ fn legacy_1024_bit_rsa_key_verifies() {
 #[test]
 fn ecdsa_der_signature_verifies() {
     let rng = SystemRandom::new();
-    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
-    let key = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
-        .unwrap();
+    let pkcs8 =
+        EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+    let key = EcdsaKeyPair::from_pkcs8(
+        &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        pkcs8.as_ref(),
+        &rng,
+    )
+    .unwrap();
     let signature = key.sign(&rng, b"quote").unwrap();
     let args = VerifySignatureArguments {
         hash_function: "sha256".into(),
@@ -132,7 +151,10 @@ fn ecdsa_der_signature_verifies() {
     assert_eq!(status, OK);
     assert!(result.unwrap().result);
 
-    let unknown_hash = VerifySignatureArguments { hash_function: "md5".into(), ..args };
+    let unknown_hash = VerifySignatureArguments {
+        hash_function: "md5".into(),
+        ..args
+    };
     let result = verify(unknown_hash).1.unwrap();
     assert!(!result.result);
     assert_eq!(result.error, "md5 is not supported.");
@@ -143,19 +165,34 @@ fn unparsable_key_is_bad_argument() {
     let mut args = rsa_args(b"payload", b"payload");
     args.public_key = vec![0x30, 0x03, 0x02, 0x01, 0x00];
     assert_eq!(verify(args).0, BAD_ARGUMENT);
-    assert_eq!(call_foreign(HostConfig::default(), "verify_signature", vec![0xff]).0, BAD_ARGUMENT);
+    assert_eq!(
+        call_foreign(HostConfig::default(), "verify_signature", vec![0xff]).0,
+        BAD_ARGUMENT
+    );
 }
 
 #[test]
 fn verify_signature_can_be_switched_off() {
-    let config = HostConfig { verify_signature_foreign_function: false, ..HostConfig::default() };
+    let config = HostConfig {
+        verify_signature_foreign_function: false,
+        ..HostConfig::default()
+    };
     let (status, _) = call_foreign(config, "verify_signature", rsa_args(b"p", b"p").encode());
     assert_eq!(status, NOT_FOUND);
 }
 
 #[test]
 fn registered_function_runs_and_unknown_is_not_found() {
-    assert_eq!(call_foreign(HostConfig::default(), "reverse", b"abc".to_vec()), (OK, b"cba".to_vec()));
-    assert_eq!(call_foreign(HostConfig::default(), "reverse", Vec::new()).0, BAD_ARGUMENT);
-    assert_eq!(call_foreign(HostConfig::default(), "compress", b"x".to_vec()).0, NOT_FOUND);
+    assert_eq!(
+        call_foreign(HostConfig::default(), "reverse", b"abc".to_vec()),
+        (OK, b"cba".to_vec())
+    );
+    assert_eq!(
+        call_foreign(HostConfig::default(), "reverse", Vec::new()).0,
+        BAD_ARGUMENT
+    );
+    assert_eq!(
+        call_foreign(HostConfig::default(), "compress", b"x".to_vec()).0,
+        NOT_FOUND
+    );
 }

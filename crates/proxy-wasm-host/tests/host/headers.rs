@@ -29,7 +29,11 @@ fn pairs_use_sdk_layout_with_duplicates_and_binary_values() {
         ("x-binary".into(), vec![0xff, 0xfe, 0x80]),
     ];
     assert_eq!(run.reports[0], proxy_wasm_host::pairs::serialize(&expected));
-    assert_eq!(script.invocations().last().unwrap().args[0], 4, "num_headers");
+    assert_eq!(
+        script.invocations().last().unwrap().args[0],
+        4,
+        "num_headers"
+    );
 }
 
 #[test]
@@ -44,7 +48,8 @@ fn value_lookup_is_case_insensitive_and_returns_first() {
     });
     let mut host = start(&script, HostConfig::default());
     let id = host.new_stream(0).unwrap();
-    host.request_headers(id, &[("x-dup", "a"), ("X-Dup", "b")], true).unwrap();
+    host.request_headers(id, &[("x-dup", "a"), ("X-Dup", "b")], true)
+        .unwrap();
     let run = script.last_run(Cb::RequestHeaders);
     assert_eq!(run.reports[0], b"a".to_vec());
     let mut p = Program::new();
@@ -104,7 +109,12 @@ fn root_callbacks_see_no_stream_maps() {
 fn edit_headers(p: &mut Program) -> Call {
     p.edit_header(Op::AddHeaderMapValue, REQUEST_HEADERS, "X-Added", b"1");
     p.edit_header(Op::ReplaceHeaderMapValue, REQUEST_HEADERS, "x-dup", b"only");
-    p.edit_header(Op::RemoveHeaderMapValue, REQUEST_HEADERS, "content-type", b"");
+    p.edit_header(
+        Op::RemoveHeaderMapValue,
+        REQUEST_HEADERS,
+        "content-type",
+        b"",
+    );
     p.edit_header(Op::RemoveHeaderMapValue, REQUEST_HEADERS, "x-missing", b"")
 }
 
@@ -118,10 +128,18 @@ fn edits_in_headers_callback_are_forwarded() {
     });
     let mut host = start(&script, HostConfig::default());
     let id = host.new_stream(0).unwrap();
-    let headers = [(":path", "/"), ("x-dup", "1"), ("content-type", "text/plain"), ("x-dup", "2")];
+    let headers = [
+        (":path", "/"),
+        ("x-dup", "1"),
+        ("content-type", "text/plain"),
+        ("x-dup", "2"),
+    ];
     host.request_headers(id, &headers, true).unwrap();
     let remove_missing = edit_headers(&mut Program::new());
-    assert_eq!(script.last_run(Cb::RequestHeaders).status(remove_missing), OK);
+    assert_eq!(
+        script.last_run(Cb::RequestHeaders).status(remove_missing),
+        OK
+    );
     let forwarded = host.outcome(id).unwrap().forwarded_headers.clone().unwrap();
     assert_eq!(
         forwarded,
@@ -138,8 +156,14 @@ fn set_pairs_replaces_whole_map() {
     let script = Script::default();
     script.on(Cb::RequestHeaders, |_| {
         let mut p = Program::new();
-        let map = p.bytes(&proxy_wasm_host::pairs::serialize(&[(":path", "/new"), ("X-New", "v")]));
-        p.call(Op::SetHeaderMapPairs, &[Arg::Val(REQUEST_HEADERS), map.ptr(), map.len()]);
+        let map = p.bytes(&proxy_wasm_host::pairs::serialize(&[
+            (":path", "/new"),
+            ("X-New", "v"),
+        ]));
+        p.call(
+            Op::SetHeaderMapPairs,
+            &[Arg::Val(REQUEST_HEADERS), map.ptr(), map.len()],
+        );
         Some(p)
     });
     let mut host = start(&script, HostConfig::default());
@@ -148,7 +172,10 @@ fn set_pairs_replaces_whole_map() {
     let forwarded = host.outcome(id).unwrap().forwarded_headers.clone().unwrap();
     assert_eq!(
         forwarded,
-        vec![(":path".to_string(), b"/new".to_vec()), ("x-new".to_string(), b"v".to_vec())]
+        vec![
+            (":path".to_string(), b"/new".to_vec()),
+            ("x-new".to_string(), b"v".to_vec())
+        ]
     );
 }
 
@@ -168,17 +195,35 @@ fn held_headers_stay_writable_until_continue() {
         p.ret(if inv.args[1] == 1 { CONTINUE } else { PAUSE });
         Some(p)
     });
-    let config = HostConfig { allow_on_headers_stop_iteration: true, ..HostConfig::default() };
+    let config = HostConfig {
+        allow_on_headers_stop_iteration: true,
+        ..HostConfig::default()
+    };
     let mut host = start(&script, config);
     let id = host.new_stream(0).unwrap();
-    assert_eq!(host.request_headers(id, &post_headers(), false).unwrap(), StreamState::Paused);
-    assert_eq!(host.request_body(id, b"{\"amount\":", false).unwrap(), StreamState::Paused);
+    assert_eq!(
+        host.request_headers(id, &post_headers(), false).unwrap(),
+        StreamState::Paused
+    );
+    assert_eq!(
+        host.request_body(id, b"{\"amount\":", false).unwrap(),
+        StreamState::Paused
+    );
     assert!(host.outcome(id).unwrap().forwarded_headers.is_none());
-    assert_eq!(host.request_body(id, b"1}", true).unwrap(), StreamState::Forwarded);
+    assert_eq!(
+        host.request_body(id, b"1}", true).unwrap(),
+        StreamState::Forwarded
+    );
     let outcome = host.outcome(id).unwrap();
     let forwarded = outcome.forwarded_headers.clone().unwrap();
-    let verified: Vec<_> = forwarded.iter().filter(|(k, _)| k == "x-verified").collect();
+    let verified: Vec<_> = forwarded
+        .iter()
+        .filter(|(k, _)| k == "x-verified")
+        .collect();
     assert_eq!(verified.len(), 2, "one header added per body callback");
     assert_eq!(outcome.forwarded_body, b"{\"amount\":1}".to_vec());
-    assert_eq!(script.last_run(Cb::RequestBody).reports[0], b"/transfers".to_vec());
+    assert_eq!(
+        script.last_run(Cb::RequestBody).reports[0],
+        b"/transfers".to_vec()
+    );
 }

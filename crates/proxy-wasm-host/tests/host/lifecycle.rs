@@ -6,7 +6,11 @@ use proxy_wasm_host::{
 };
 
 fn config_with(vm: &[u8], plugin: &[u8]) -> HostConfig {
-    HostConfig { vm_config: vm.to_vec(), plugin_config: plugin.to_vec(), ..HostConfig::default() }
+    HostConfig {
+        vm_config: vm.to_vec(),
+        plugin_config: plugin.to_vec(),
+        ..HostConfig::default()
+    }
 }
 
 #[test]
@@ -32,7 +36,11 @@ fn vm_config_is_readable_only_in_vm_start() {
             let mut p = Program::new();
             let (vm, vm_out) = p.get_buffer(VM_CONFIGURATION, 0, u32::MAX);
             let (plugin, plugin_out) = p.get_buffer(PLUGIN_CONFIGURATION, 0, u32::MAX);
-            p.report_returned(if cb == Cb::VmStart { vm_out } else { plugin_out });
+            p.report_returned(if cb == Cb::VmStart {
+                vm_out
+            } else {
+                plugin_out
+            });
             let _ = (vm, plugin);
             Some(p)
         }
@@ -81,14 +89,22 @@ fn configure_false_rejects_with_logs() {
         Some(p)
     });
     let error = try_start(&script, HostConfig::default()).unwrap_err();
-    let HostError::ConfigRejected { worker, callback, logs } = error else {
+    let HostError::ConfigRejected {
+        worker,
+        callback,
+        logs,
+    } = error
+    else {
         panic!("expected ConfigRejected, got {error:?}");
     };
     assert_eq!(worker, 0);
     assert_eq!(callback, "proxy_on_configure");
     assert_eq!(logs.len(), 1);
     assert_eq!(logs[0].level, LogLevel::Error);
-    assert_eq!(logs[0].message, "invalid plugin configuration: missing keys");
+    assert_eq!(
+        logs[0].message,
+        "invalid plugin configuration: missing keys"
+    );
 }
 
 #[test]
@@ -100,7 +116,13 @@ fn vm_start_false_rejects() {
         Some(p)
     });
     let error = try_start(&script, HostConfig::default()).unwrap_err();
-    assert!(matches!(error, HostError::ConfigRejected { callback: "proxy_on_vm_start", .. }));
+    assert!(matches!(
+        error,
+        HostError::ConfigRejected {
+            callback: "proxy_on_vm_start",
+            ..
+        }
+    ));
 }
 
 const INIT_PREFIX: &str = r#"
@@ -137,11 +159,17 @@ fn initialize_allows_logging_and_wasi() {
 fn initialize_refuses_other_hostcalls() {
     let module = init_module("(drop (call $tick (i32.const 1000)))");
     let error = proxy_wasm_host::Host::start(&module, HostConfig::default()).unwrap_err();
-    let HostError::Trap { callback, message, .. } = error else {
+    let HostError::Trap {
+        callback, message, ..
+    } = error
+    else {
         panic!("expected a trap, got {error:?}");
     };
     assert_eq!(callback, "_initialize");
-    assert!(message.contains("proxy_set_tick_period_milliseconds"), "{message}");
+    assert!(
+        message.contains("proxy_set_tick_period_milliseconds"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -155,7 +183,12 @@ fn missing_abi_version_export_is_rejected() {
     )
     .unwrap();
     let error = proxy_wasm_host::Host::start(&module, HostConfig::default()).unwrap_err();
-    assert!(matches!(error, HostError::MissingExport { name: "proxy_abi_version_0_2_1" }));
+    assert!(matches!(
+        error,
+        HostError::MissingExport {
+            name: "proxy_abi_version_0_2_1"
+        }
+    ));
 }
 
 #[test]
@@ -185,7 +218,10 @@ fn imports_are_listed_in_order() {
     assert_eq!(imports.len(), 37);
     assert!(module().unsupported_imports().is_empty());
     for (m, n) in &imports {
-        assert!(SUPPORTED_IMPORTS.contains(&(m.as_str(), n.as_str())), "{m}.{n}");
+        assert!(
+            SUPPORTED_IMPORTS.contains(&(m.as_str(), n.as_str())),
+            "{m}.{n}"
+        );
     }
 }
 
@@ -205,7 +241,10 @@ fn teardown_runs_done_log_delete() {
 #[test]
 fn teardown_order_can_put_log_first() {
     let script = Script::default();
-    let config = HostConfig { teardown_order: TeardownOrder::LogDoneDelete, ..HostConfig::default() };
+    let config = HostConfig {
+        teardown_order: TeardownOrder::LogDoneDelete,
+        ..HostConfig::default()
+    };
     let mut host = start(&script, config);
     let id = host.new_stream(0).unwrap();
     host.request_headers(id, &post_headers(), true).unwrap();
@@ -235,7 +274,10 @@ fn stream_without_headers_still_gets_log() {
 #[test]
 fn stream_without_headers_can_skip_teardown() {
     let script = Script::default();
-    let config = HostConfig { log_streams_without_headers: false, ..HostConfig::default() };
+    let config = HostConfig {
+        log_streams_without_headers: false,
+        ..HostConfig::default()
+    };
     let mut host = start(&script, config);
     let id = host.new_stream(0).unwrap();
     host.finish_stream(id).unwrap();

@@ -31,11 +31,11 @@ mod smoke {
     }
 }
 
-mod lifecycle;
 mod abi;
 mod body;
-mod headers;
 mod calls;
-mod state;
 mod failure;
 mod foreign;
+mod headers;
+mod lifecycle;
+mod state;
