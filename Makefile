@@ -9,12 +9,24 @@ FSPIOP_SHARED ?= ../shared
 export FSPIOP_SHARED := $(abspath $(FSPIOP_SHARED))
 
 CARGO ?= cargo
-BIN := $(or $(CARGO_TARGET_DIR),target)/release/fspiop-guard
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+BIN := $(TARGET_DIR)/release/fspiop-guard
+
+# The Envoy filter: the wasm32-wasip1 build, and the module after wasm-opt that is
+# deployed and that every filter test and benchmark loads.
+FILTER_RAW := $(TARGET_DIR)/wasm32-wasip1/wasm-release/fspiop_guard_envoy_filter.wasm
+FILTER_WASM := $(TARGET_DIR)/filter/fspiop_guard_envoy_filter.wasm
+export FSPIOP_GUARD_FILTER_WASM := $(abspath $(FILTER_WASM))
+TOOLS_DIR := $(HOME)/.cache/fspiop-guard/tools
+BINARYEN_VERSION := 132.0.0
+WASM_OPT := $(TOOLS_DIR)/node_modules/.bin/wasm-opt
+WASM_OPT_FLAGS ?= -O3 --enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZ_SECONDS ?= 300
 DIFF_COUNT ?= 2000
 DIFF_SEED ?= 1
 
-.PHONY: all build demo test test-rust test-conformance test-differential lint bench fuzz fuzz-build setup-fuzz clean
+.PHONY: all build demo test test-rust test-conformance test-differential lint bench fuzz fuzz-build setup-fuzz setup-wasm filter clean
 
 all: build
 
@@ -28,22 +40,41 @@ demo: build
 ## test: formatting, lints, unit, conformance and differential tests.
 test: lint test-rust test-conformance test-differential
 
-lint:
+lint: setup-wasm
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --locked -p fspiop-guard-envoy-filter --target wasm32-wasip1 -- -D warnings
 
-CONFORMANCE_TESTS := corpus_verdicts_match_the_sdk signer_output_matches_the_sdk_byte_for_byte
+CONFORMANCE_TESTS := corpus_verdicts_match_the_sdk signer_output_matches_the_sdk_byte_for_byte \
+	corpus_verdicts_match_native_core_on_both_signature_paths
 
-test-rust:
+test-rust: filter
 	$(CARGO) test --locked --workspace -- $(addprefix --skip ,$(CONFORMANCE_TESTS))
 
+## setup-wasm: the wasm32-wasip1 target, clang (ring's C code for wasm) and wasm-opt.
+setup-wasm:
+	@rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
+	@command -v clang >/dev/null || $(SUDO) apt-get install -y -qq clang \
+		|| { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq clang; }
+	@[ -x "$(WASM_OPT)" ] || { mkdir -p "$(TOOLS_DIR)" && cd "$(TOOLS_DIR)" && \
+		npm install --no-save --no-audit --no-fund --silent binaryen@$(BINARYEN_VERSION); }
+
+## filter: the Envoy filter module, optimised with wasm-opt, at $(FILTER_WASM).
+filter: setup-wasm
+	$(CARGO) build --locked -p fspiop-guard-envoy-filter --profile wasm-release --target wasm32-wasip1
+	@mkdir -p $(dir $(FILTER_WASM))
+	"$(WASM_OPT)" $(WASM_OPT_FLAGS) $(FILTER_RAW) -o $(FILTER_WASM)
+	@printf 'filter module: %s (%s bytes, %s gzipped)\n' $(FILTER_WASM) \
+		$$(stat -c %s $(FILTER_WASM)) $$(gzip -9c $(FILTER_WASM) | wc -c)
+
 ## test-conformance: the SDK-signed corpus, with its per-class summary printed.
-test-conformance:
+test-conformance: filter
 	@if [ ! -f "$(FSPIOP_SHARED)/conformance/jws/corpus.json" ]; then \
 		echo "NOTE: conformance tests SKIPPED: $(FSPIOP_SHARED)/conformance/jws/corpus.json not found;"; \
 		echo "      set FSPIOP_SHARED to the folder that holds conformance/jws (default ../shared)."; \
 	fi
 	$(CARGO) test --locked -p fspiop-guard-core --test conformance -- --nocapture --test-threads 1
+	$(CARGO) test --locked -p fspiop-guard-envoy-filter --test filter_conformance -- --nocapture
 
 test-differential: build
 	node tests/differential/run.mjs --cli $(BIN) --seed $(DIFF_SEED) --count $(DIFF_COUNT)

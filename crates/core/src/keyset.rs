@@ -268,6 +268,10 @@ fn load_entry(
 
     let parsed = match keys::parse_public_key(&entry.pem) {
         Ok(parsed) => parsed,
+        // A kid promises a particular key, so a PEM that does not parse is damage.
+        Err(error) if entry.kid.is_some() => {
+            return Err(bad_entry(format!("pem does not parse: {error}")));
+        }
         Err(error) => {
             notes.push(format!(
                 "participant {participant:?} key {index} is unusable: {error}"
@@ -349,6 +353,19 @@ mod tests {
         ));
         let error = parse(text.as_bytes(), DEFAULT_MAX_BYTES).unwrap_err();
         assert!(matches!(error, KeySetError::BadEntry { index: 0, .. }));
+    }
+
+    #[test]
+    fn unparsable_pem_with_kid_rejects_set() {
+        let error = parse(
+            document(r#"{"pem":"not a key","kid":"abc"}"#).as_bytes(),
+            DEFAULT_MAX_BYTES,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(error, KeySetError::BadEntry { index: 0, .. }),
+            "{error}"
+        );
     }
 
     #[test]

@@ -233,12 +233,13 @@ impl Keys {
 
     fn merge_inline(&mut self, config: &FilterConfig) {
         for (participant, entries) in &config.inline_keys {
-            // Inline keys were validated in on_configure; a key already in the
-            // fetched set is a duplicate to skip, not an error.
+            // Inline keys were validated in on_configure. A key already in the fetched
+            // set is a duplicate to skip, not an error. A key that does not parse
+            // stays, so that its participant is recorded as unusable.
             let fresh: Vec<_> = entries
                 .iter()
                 .filter(|entry| {
-                    fspiop_guard_core::keys::parse_public_key(&entry.pem).is_ok_and(|parsed| {
+                    fspiop_guard_core::keys::parse_public_key(&entry.pem).map_or(true, |parsed| {
                         !self
                             .store
                             .entries(participant)
@@ -254,8 +255,13 @@ impl Keys {
         }
     }
 
-    /// Returns true when at least one key is loaded.
+    /// Returns true when no participant is known: no key, not even an unusable one.
     pub fn is_empty(&self) -> bool {
+        self.store.participants().next().is_none()
+    }
+
+    /// Returns true when no key can verify anything.
+    pub fn has_no_usable_key(&self) -> bool {
         self.store.is_empty()
     }
 }

@@ -260,6 +260,13 @@ impl Worker {
             Some(200) => {
                 let document = body.unwrap_or_default();
                 match Keys::fetched(&self.config, &document, source.max_bytes) {
+                    Ok(keys) if keys.has_no_usable_key() => failed(
+                        self,
+                        format!(
+                            "key set version {} has no usable key",
+                            keys.version.as_deref().unwrap_or("-")
+                        ),
+                    ),
                     Ok(keys) => {
                         self.count(stats::FETCH_OK, 1);
                         Self::schedule_next(source.refresh_period_ms);
