@@ -33,9 +33,10 @@ all: build
 build:
 	$(CARGO) build --release --locked -p fspiop-guard-cli
 
-## demo: verify the bundled example requests and print each verdict.
-demo: build
-	@bash examples/demo.sh $(BIN)
+## demo: verify the bundled example requests and print each verdict, then replay them
+## through the Envoy filter module.
+demo: build filter
+	@bash examples/demo.sh $(BIN) $(FILTER_WASM)
 
 ## test: formatting, lints, unit, conformance and differential tests.
 test: lint test-rust test-conformance test-differential

@@ -1,10 +1,12 @@
-//! `fspiop-guard`: verify, sign and inspect FSPIOP JWS signatures from the command line.
+//! `fspiop-guard`: verify, sign and inspect FSPIOP JWS signatures from the command line,
+//! and replay requests through the Envoy filter module.
 //!
 //! Exit codes: 0 valid (or success), 1 invalid, 2 bad usage or unreadable input.
 
 mod batch;
 mod inspect;
 mod keydir;
+mod replay;
 mod report;
 mod time;
 
@@ -42,6 +44,8 @@ enum Command {
     Sign(SignArgs),
     /// Decode an FSPIOP-Signature header, a request's signature, or a key.
     Inspect(inspect::InspectArgs),
+    /// Run the Envoy filter module over recorded requests and print what it did.
+    Replay(replay::ReplayArgs),
 }
 
 #[derive(clap::Args)]
@@ -120,6 +124,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => run_verify(args),
         Command::Sign(args) => run_sign(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Replay(args) => replay::run(args),
     };
     match result {
         Ok(code) => code,
