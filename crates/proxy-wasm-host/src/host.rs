@@ -251,6 +251,10 @@ impl Host {
             slot.failed = true;
             slot.tick = None;
         }
+        // A failed VM gets no more callbacks, so its callouts can never be answered.
+        self.calls.retain(|_, call| call.request.worker != worker);
+        let calls = &self.calls;
+        self.ready.retain(|(id, _)| calls.contains_key(id));
         self.traps.push(TrapRecord {
             worker,
             callback: trapped.callback.export_name(),
