@@ -17,7 +17,7 @@ use crate::types::{
 use crate::verify;
 use crate::vm::{Module, StartError, StartFailure, Trapped, Vm};
 
-/// A handler that answers callouts as soon as the callback that made them returns.
+/// A handler that replies to callouts as soon as the callback that made them returns.
 pub type CallHandler = Box<dyn FnMut(&CallRequest) -> CallReply + Send>;
 
 /// One worker: a VM, or none after a failed reload.
@@ -60,7 +60,7 @@ pub(crate) enum Guest<R> {
 /// shared data, queues and metrics common to all workers.
 ///
 /// Every driving call (`request_headers`, `advance`, `respond`, …) runs the event loop
-/// until it is idle before returning: callouts answered by the handler are delivered
+/// until it is idle before returning: the handler's replies to callouts are delivered
 /// and queue notifications dispatched. The guest is never re-entered from inside a
 /// hostcall.
 pub struct Host {
@@ -179,6 +179,7 @@ impl Host {
         let Some(slot) = self.workers.get_mut(worker) else {
             return;
         };
+
         slot.generation += 1;
         slot.tick = None;
         slot.context_streams.clear();
@@ -208,6 +209,7 @@ impl Host {
                 });
             }
         }
+
         // Callouts of the old instance can no longer be delivered.
         self.calls
             .retain(|_, call| call.request.worker != worker || call.generation == generation);
@@ -251,7 +253,7 @@ impl Host {
             slot.failed = true;
             slot.tick = None;
         }
-        // A failed VM gets no more callbacks, so its callouts can never be answered.
+        // A failed VM gets no more callbacks, so no reply can reach its callouts.
         self.calls.retain(|_, call| call.request.worker != worker);
         let calls = &self.calls;
         self.ready.retain(|(id, _)| calls.contains_key(id));
@@ -392,7 +394,7 @@ impl Host {
         let _ = lock(&self.process.shared_data).set(key.as_bytes(), value, 0);
     }
 
-    /// Every captured log line, in order, from all workers.
+    /// Returns every captured log line, in order, from all workers.
     pub fn logs(&self) -> &[LogLine] {
         &self.logs
     }
@@ -412,7 +414,7 @@ impl Host {
         lock(&self.process.metrics).snapshot()
     }
 
-    /// Every trap so far, in order.
+    /// Returns every trap so far, in order.
     pub fn traps(&self) -> &[TrapRecord] {
         &self.traps
     }
@@ -423,7 +425,7 @@ impl Host {
         self.workers.get(worker)?.vm.as_ref().map(Vm::memory_pages)
     }
 
-    /// The number of workers.
+    /// Returns the number of workers.
     pub fn workers(&self) -> usize {
         self.workers.len()
     }
@@ -435,7 +437,7 @@ impl Host {
             .is_some_and(|w| w.failed || w.vm.is_none())
     }
 
-    /// How many times the worker's VM was replaced by the `Reload` policy.
+    /// Returns how many times the `Reload` policy replaced the worker's VM.
     pub fn reloads(&self, worker: usize) -> u64 {
         self.workers
             .get(worker)

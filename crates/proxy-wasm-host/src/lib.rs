@@ -4,7 +4,7 @@
 //!
 //! A [`Module`] is compiled once and shared. A [`Host`] runs `workers` instances of it,
 //! each with its own store, root context and tick timer, sharing shared data, queues and
-//! metrics as Envoy's worker threads do. Test code drives request streams, answers HTTP
+//! metrics as Envoy's worker threads do. Test code drives request streams, replies to HTTP
 //! callouts, moves a virtual clock and inspects what went upstream.
 //!
 //! ```no_run
