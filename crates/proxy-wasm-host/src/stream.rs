@@ -9,7 +9,7 @@
 //!   StopIteration (headers held, body callbacks continue).
 //! * A body callback returning Pause is StopIterationAndBuffer: the next callback gets
 //!   the cumulative buffer; Continue sends the buffer upstream. Buffering beyond the limit
-//!   makes the host answer 413.
+//!   makes the host reply 413.
 //! * Local replies, continues and resets requested in a callback run after it returns.
 //!   A local reply or reset after the headers went upstream resets the upstream request.
 
