@@ -500,3 +500,13 @@ pub(crate) fn header_list<K: AsRef<str>, V: AsRef<[u8]>>(headers: &[(K, V)]) -> 
         .map(|(k, v)| (k.as_ref().to_ascii_lowercase(), v.as_ref().to_vec()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn host_and_module_can_move_between_threads() {
+        fn assert_send<T: Send>() {}
+        assert_send::<super::Host>();
+        assert_send::<crate::Module>();
+    }
+}
