@@ -62,6 +62,8 @@
 //! * A root context's deferred finish: `proxy_on_done`'s result is ignored and
 //!   `proxy_done` returns NOT_FOUND.
 
+#![warn(missing_docs)]
+
 mod abi;
 mod config;
 mod error;
