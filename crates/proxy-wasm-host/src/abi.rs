@@ -129,7 +129,7 @@ impl MetricKind {
     }
 }
 
-/// What a header, body or trailers callback asked the host to do with the stream.
+/// The action a header, body or trailers callback requests for the stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Action {
     /// 0: pass the data on.

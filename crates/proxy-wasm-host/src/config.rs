@@ -33,7 +33,7 @@ impl std::fmt::Debug for ForeignFunctions {
     }
 }
 
-/// What happens to a worker's traffic after its VM trapped, like Envoy's
+/// The handling of a worker's traffic after its VM trapped, like Envoy's
 /// `PluginConfig.failure_policy`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailurePolicy {
@@ -80,12 +80,12 @@ pub struct HostConfig {
     /// The virtual clock's start, in nanoseconds since the Unix epoch.
     pub start_unix_nanos: u64,
     /// Envoy's `PluginConfig.allow_on_headers_stop_iteration` (Envoy 1.35 and later):
-    /// when set, Pause from `on_request_headers` holds the headers but body callbacks
-    /// still run. When unset (Envoy's default), Pause stops all callbacks for the stream
+    /// when set, Pause from `on_request_headers` keeps the headers back but body
+    /// callbacks still run. When unset (Envoy's default), Pause stops all callbacks for the stream
     /// until the filter calls `proxy_continue_stream`.
     pub allow_on_headers_stop_iteration: bool,
-    /// The most request body bytes buffered while the filter pauses in a body callback;
-    /// beyond it the host answers 413 like Envoy's `per_connection_buffer_limit_bytes`
+    /// Maximum number of request body bytes buffered while the filter pauses in a body callback;
+    /// beyond it the host replies 413 like Envoy's `per_connection_buffer_limit_bytes`
     /// (1 MiB by default).
     pub buffer_limit_bytes: usize,
     /// Cluster names `proxy_http_call` accepts; any other name gets BAD_ARGUMENT.
@@ -93,7 +93,7 @@ pub struct HostConfig {
     /// Registers the native `verify_signature` foreign function. Turn off to exercise a
     /// filter's fallback when the host lacks it (Envoy builds without it, or other hosts).
     pub verify_signature_foreign_function: bool,
-    /// What happens after a trap.
+    /// The handling of traffic after a trap.
     pub failure_policy: FailurePolicy,
     /// Reproduce the body bug of Envoy before 1.32: in a body callback with end of stream
     /// that follows a Pause, the last chunk is missing from the buffer and from
@@ -115,7 +115,7 @@ pub struct HostConfig {
     pub random_seed: Option<u64>,
     /// Foreign functions registered at start, after the built-in `verify_signature`.
     pub foreign_functions: ForeignFunctions,
-    /// The most events (callout deliveries and queue notifications) one driving call may
+    /// Maximum number of events (callout deliveries and queue notifications) one driving call may
     /// process before it fails with `HostError::EventLoopLimit`.
     pub max_events_per_run: usize,
 }

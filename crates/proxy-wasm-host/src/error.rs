@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::{CallId, LogLine, StreamId};
 
-/// Why a host operation failed.
+/// The failure of a host operation.
 ///
 /// Guest traps during traffic are not errors of the API: they are recorded in
 /// [`Host::traps`](crate::Host::traps) and handled by the

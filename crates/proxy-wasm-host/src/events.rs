@@ -11,8 +11,8 @@ use crate::state::{CallResponseData, OutgoingCall};
 use crate::types::{CallId, CallReply, CallRequest, PendingCall};
 
 impl Host {
-    /// Registers a callout the guest just made, and asks the handler, if any, for its
-    /// reply. The reply is delivered later by the event loop, never from inside the
+    /// Registers a callout the guest just made, and gets the handler's reply if a handler
+    /// is set. The reply is delivered later by the event loop, never from inside the
     /// callback that made the call.
     pub(crate) fn register_call(&mut self, worker: usize, generation: u64, call: OutgoingCall) {
         let now = self.process.now_unix_nanos();
@@ -53,7 +53,7 @@ impl Host {
         );
     }
 
-    /// Sets the handler that answers every new callout as soon as the callback that
+    /// Sets the handler that replies to every new callout as soon as the callback that
     /// made it returns. `CallReply::Hold` leaves a call pending for
     /// [`respond`](Host::respond), [`fail`](Host::fail) or its timeout.
     pub fn set_http_call_handler(&mut self, handler: CallHandler) {
@@ -93,12 +93,12 @@ impl Host {
         self.respond(id, CallReply::Fail)
     }
 
-    /// The number of callouts accepted so far (rejected calls are not counted).
+    /// Returns the number of callouts accepted so far (rejected calls are not counted).
     pub fn calls_made(&self) -> usize {
         self.calls_made.values().sum()
     }
 
-    /// The number of callouts accepted so far to one cluster.
+    /// Returns the number of callouts accepted so far to one cluster.
     pub fn calls_made_to(&self, cluster: &str) -> usize {
         self.calls_made.get(cluster).copied().unwrap_or_default()
     }
@@ -125,6 +125,7 @@ impl Host {
         if !self.worker_usable(worker, call.generation) {
             return;
         }
+
         let (data, status) = match reply {
             CallReply::Response {
                 status,
@@ -163,6 +164,7 @@ impl Host {
         };
         target.call_response = Some(data);
         state.last_status = status;
+
         let token = request.token;
         let (result, deferred) = self.call_guest(worker, |vm| {
             vm.http_call_response(context, token, counts.0, counts.1, counts.2)
@@ -242,7 +244,7 @@ impl Host {
         Ok(())
     }
 
-    /// The earliest tick or timeout at or before `target`; ticks first at equal times,
+    /// Returns the earliest tick or timeout at or before `target`; ticks first at equal times,
     /// then lower worker index or call id.
     fn next_timed_event(&self, target: u64) -> Option<TimedEvent> {
         let tick = self

@@ -17,7 +17,7 @@ use crate::types::{
 use crate::verify;
 use crate::vm::{Module, StartError, StartFailure, Trapped, Vm};
 
-/// A handler that answers callouts as soon as the callback that made them returns.
+/// A handler that replies to callouts as soon as the callback that made them returns.
 pub type CallHandler = Box<dyn FnMut(&CallRequest) -> CallReply + Send>;
 
 /// One worker: a VM, or none after a failed reload.
@@ -60,7 +60,7 @@ pub(crate) enum Guest<R> {
 /// shared data, queues and metrics common to all workers.
 ///
 /// Every driving call (`request_headers`, `advance`, `respond`, …) runs the event loop
-/// until it is idle before returning: callouts answered by the handler are delivered
+/// until it is idle before returning: the handler's replies to callouts are delivered
 /// and queue notifications dispatched. The guest is never re-entered from inside a
 /// hostcall.
 pub struct Host {
@@ -179,6 +179,7 @@ impl Host {
         let Some(slot) = self.workers.get_mut(worker) else {
             return;
         };
+
         slot.generation += 1;
         slot.tick = None;
         slot.context_streams.clear();
@@ -208,6 +209,7 @@ impl Host {
                 });
             }
         }
+
         // Callouts of the old instance can no longer be delivered.
         self.calls
             .retain(|_, call| call.request.worker != worker || call.generation == generation);
@@ -251,6 +253,10 @@ impl Host {
             slot.failed = true;
             slot.tick = None;
         }
+        // A failed VM gets no more callbacks, so no reply can reach its callouts.
+        self.calls.retain(|_, call| call.request.worker != worker);
+        let calls = &self.calls;
+        self.ready.retain(|(id, _)| calls.contains_key(id));
         self.traps.push(TrapRecord {
             worker,
             callback: trapped.callback.export_name(),
@@ -388,7 +394,7 @@ impl Host {
         let _ = lock(&self.process.shared_data).set(key.as_bytes(), value, 0);
     }
 
-    /// Every captured log line, in order, from all workers.
+    /// Returns every captured log line, in order, from all workers.
     pub fn logs(&self) -> &[LogLine] {
         &self.logs
     }
@@ -408,7 +414,7 @@ impl Host {
         lock(&self.process.metrics).snapshot()
     }
 
-    /// Every trap so far, in order.
+    /// Returns every trap so far, in order.
     pub fn traps(&self) -> &[TrapRecord] {
         &self.traps
     }
@@ -419,7 +425,7 @@ impl Host {
         self.workers.get(worker)?.vm.as_ref().map(Vm::memory_pages)
     }
 
-    /// The number of workers.
+    /// Returns the number of workers.
     pub fn workers(&self) -> usize {
         self.workers.len()
     }
@@ -431,7 +437,7 @@ impl Host {
             .is_some_and(|w| w.failed || w.vm.is_none())
     }
 
-    /// How many times the worker's VM was replaced by the `Reload` policy.
+    /// Returns how many times the `Reload` policy replaced the worker's VM.
     pub fn reloads(&self, worker: usize) -> u64 {
         self.workers
             .get(worker)
@@ -493,4 +499,14 @@ pub(crate) fn header_list<K: AsRef<str>, V: AsRef<[u8]>>(headers: &[(K, V)]) -> 
         .iter()
         .map(|(k, v)| (k.as_ref().to_ascii_lowercase(), v.as_ref().to_vec()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn host_and_module_can_move_between_threads() {
+        fn assert_send<T: Send>() {}
+        assert_send::<super::Host>();
+        assert_send::<crate::Module>();
+    }
 }

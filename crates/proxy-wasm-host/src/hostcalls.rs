@@ -198,7 +198,7 @@ pub(crate) fn get_header_map_pairs(
     len_slot: i32,
 ) -> HostcallResult {
     let map_type = check_map_type(map_type)?;
-    // Envoy answers OK with an empty map when the map is not available.
+    // Envoy returns OK with an empty map when the map is not available.
     let bytes = caller
         .data()
         .effective()
@@ -257,7 +257,7 @@ pub(crate) fn get_header_map_value(
     return_bytes(caller, &value, ptr_slot, len_slot)
 }
 
-/// Which of the three single-value edits to apply.
+/// A single-value header map edit.
 pub(crate) enum HeaderEdit {
     Add,
     Replace,
@@ -508,7 +508,7 @@ pub(crate) fn send_local_response(
         return Err(Status::BadArgument.into());
     }
     context.local_reply_sent = true;
-    // A root context has no stream to answer: Envoy returns OK and does nothing.
+    // A root context has no stream to reply on: Envoy returns OK and does nothing.
     if !context.is_root {
         defer(state, Deferred::LocalReply(reply));
     }
@@ -530,6 +530,7 @@ pub(crate) fn http_call(caller: &mut Caller<'_>, args: HttpCallArgs) -> Hostcall
     let body = read(caller, args.body.0, args.body.1)?;
     let trailers = read(caller, args.trailers.0, args.trailers.1)?;
     check(caller, args.token_slot, 4)?;
+
     let state = caller.data_mut();
     // Callouts from on_vm_start are refused so that a filter fetching there is caught:
     // fetch from on_configure or on_tick instead.
@@ -545,6 +546,7 @@ pub(crate) fn http_call(caller: &mut Caller<'_>, args: HttpCallArgs) -> Hostcall
     if !(has(":method") && has(":path") && has(":authority")) {
         return Err(Status::BadArgument.into());
     }
+
     let token = state.next_call_token;
     state.next_call_token = state.next_call_token.wrapping_add(1).max(1);
     state.outgoing_calls.push(OutgoingCall {

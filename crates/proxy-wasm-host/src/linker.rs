@@ -114,12 +114,14 @@ fn define_env(linker: &mut Linker<WorkerState>) -> Result<(), HostError> {
     env_i32!(linker, "proxy_get_log_level", |c, ret| h::get_log_level(
         c, ret
     ));
+
     env_i32!(linker, "proxy_get_current_time_nanoseconds", |c, ret| {
         h::get_current_time(c, ret)
     });
     env_i32!(linker, "proxy_set_tick_period_milliseconds", |c, period| {
         h::set_tick_period(c, period)
     });
+
     env_i32!(
         linker,
         "proxy_get_buffer_bytes",
@@ -162,12 +164,14 @@ fn define_env(linker: &mut Linker<WorkerState>) -> Result<(), HostError> {
             h::edit_header_map_value(c, HeaderEdit::Remove, kind, (kp, kl), (0, 0))
         }
     );
+
     env_i32!(linker, "proxy_get_property", |c, pp, pl, ptr, len| {
         h::get_property(c, pp, pl, ptr, len)
     });
     env_i32!(linker, "proxy_set_property", |c, pp, pl, vp, vl| {
         h::set_property(c, pp, pl, vp, vl)
     });
+
     env_i32!(
         linker,
         "proxy_get_shared_data",
@@ -176,6 +180,7 @@ fn define_env(linker: &mut Linker<WorkerState>) -> Result<(), HostError> {
     env_i32!(linker, "proxy_set_shared_data", |c, kp, kl, vp, vl, cas| {
         h::set_shared_data(c, kp, kl, vp, vl, cas)
     });
+
     env_i32!(linker, "proxy_register_shared_queue", |c, np, nl, ret| {
         h::register_shared_queue(c, np, nl, ret)
     });
@@ -190,6 +195,7 @@ fn define_env(linker: &mut Linker<WorkerState>) -> Result<(), HostError> {
     env_i32!(linker, "proxy_dequeue_shared_queue", |c, id, ptr, len| {
         h::dequeue_shared_queue(c, id, ptr, len)
     });
+
     env_i32!(linker, "proxy_continue_stream", |c, kind| {
         h::continue_stream(c, kind)
     });
@@ -230,6 +236,7 @@ fn define_env(linker: &mut Linker<WorkerState>) -> Result<(), HostError> {
         }
     );
     define_grpc(linker)?;
+
     env_i32!(linker, "proxy_get_status", |c, code, ptr, len| {
         h::get_status(c, code, ptr, len)
     });
@@ -241,11 +248,12 @@ fn define_env(linker: &mut Linker<WorkerState>) -> Result<(), HostError> {
         "proxy_call_foreign_function",
         |c, np, nl, ap, al, ptr, len| { h::call_foreign_function(c, (np, nl), (ap, al), ptr, len) }
     );
-    // The host never asks a context to finish later, so no context is pending.
+    // The host never defers a context's finish, so no context is pending.
     env_i32!(linker, "proxy_done", |c| {
         let _ = c;
         Err(crate::abi::Status::NotFound.into())
     });
+
     env_i32!(linker, "proxy_define_metric", |c, kind, np, nl, ret| {
         h::define_metric(c, kind, np, nl, ret)
     });

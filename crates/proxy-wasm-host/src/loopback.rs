@@ -13,7 +13,7 @@ use crate::host::CallHandler;
 use crate::pairs::HeaderList;
 use crate::types::{CallReply, CallRequest};
 
-/// The most response bytes the forwarder reads (16 MiB).
+/// Maximum number of response bytes the forwarder reads (16 MiB).
 const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Returns a handler that sends each callout to `base` (`http://127.0.0.1:PORT`,

@@ -90,8 +90,9 @@ impl SharedData {
     }
 }
 
-/// Shared queues: register (create or open) by name, resolve by VM id and name, enqueue
-/// from anywhere, dequeue by id; the registering worker's root context is notified.
+/// Shared queues, registered (created or opened) by name and resolved by VM id and name.
+/// Anyone may enqueue or dequeue by id. An enqueue notifies the registering worker's root
+/// context.
 #[derive(Default)]
 pub(crate) struct Queues {
     ids: HashMap<(String, Vec<u8>), u32>,

@@ -33,7 +33,7 @@ pub mod verify_result {
     pub const ERROR: u32 = 2;
 }
 
-/// Why protobuf bytes could not be decoded.
+/// The reason protobuf bytes could not be decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecodeError {
     /// The message ended inside a field.
@@ -219,7 +219,7 @@ fn utf8(bytes: &[u8]) -> Result<String, DecodeError> {
 pub struct VerifySignatureResult {
     /// True when the signature is valid.
     pub result: bool,
-    /// Why verification failed; empty on success.
+    /// The reason verification failed; empty on success.
     pub error: String,
 }
 

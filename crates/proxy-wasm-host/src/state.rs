@@ -91,7 +91,7 @@ impl ContextState {
         }
     }
 
-    /// The part of the body buffer the guest can see.
+    /// Returns the part of the body buffer visible to the guest.
     pub fn visible_body(&self) -> &[u8] {
         let visible = self.body.len().saturating_sub(self.body_hidden_tail);
         self.body.get(..visible).unwrap_or_default()

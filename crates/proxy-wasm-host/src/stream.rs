@@ -7,9 +7,9 @@
 //!   StopAllIterationAndWatermark: no body or trailer callbacks until
 //!   `proxy_continue_stream`, unless `allow_on_headers_stop_iteration` makes it a plain
 //!   StopIteration (headers held, body callbacks continue).
-//! * A body callback returning Pause is StopIterationAndBuffer: the next callback sees
+//! * A body callback returning Pause is StopIterationAndBuffer: the next callback gets
 //!   the cumulative buffer; Continue sends the buffer upstream. Buffering beyond the limit
-//!   makes the host answer 413.
+//!   makes the host reply 413.
 //! * Local replies, continues and resets requested in a callback run after it returns.
 //!   A local reply or reset after the headers went upstream resets the upstream request.
 
@@ -124,7 +124,7 @@ impl Host {
         self.streams.get_mut(&id)
     }
 
-    /// The stream's context in its worker's current VM; `None` before the first headers,
+    /// Returns the stream's context in its worker's current VM; `None` before the first headers,
     /// or when the VM that held it was replaced.
     pub(crate) fn context_mut(&mut self, id: StreamId) -> Option<&mut ContextState> {
         let stream = self.streams.get(&id)?;
@@ -303,6 +303,7 @@ impl Host {
         if let Some(stream) = self.stream_mut(id) {
             stream.context = Some(context);
         }
+
         let (result, deferred) = self.call_guest(worker, |vm| vm.context_create(context, root));
         self.apply_deferred(worker, deferred);
         if let Guest::Trapped = result {
@@ -555,7 +556,7 @@ impl Host {
     }
 
     /// Applies the failure policy to a stream whose VM failed: fail-open passes
-    /// everything through, the other policies answer 503 as Envoy's `wasm_fail_stream`.
+    /// everything through, the other policies reply 503 as Envoy's `wasm_fail_stream` does.
     pub(crate) fn fail_stream(&mut self, id: StreamId) {
         let policy = self.config.failure_policy;
         let Some(stream) = self.stream_mut(id) else {
@@ -565,6 +566,7 @@ impl Host {
             return;
         }
         stream.outcome.vm_failed = true;
+
         if policy != FailurePolicy::FailOpen {
             self.end_with_reply(
                 id,
@@ -579,6 +581,7 @@ impl Host {
             );
             return;
         }
+
         stream.bypass = true;
         let parked = mem::take(&mut stream.parked);
         stream.headers_stop = None;

@@ -11,29 +11,29 @@ use crate::pairs::HeaderList;
 pub struct StreamId(pub u64);
 
 /// Identifies one HTTP callout (`proxy_http_call`) of a [`Host`](crate::Host), unique
-/// across its workers. It is not the token the guest sees.
+/// across its workers. It differs from the token the guest gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CallId(pub u64);
 
-/// Where a request stream stands after the last event the host processed.
+/// The position of a request stream after the last event the host processed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StreamState {
-    /// The filter holds nothing and waits for more request data.
+    /// The filter keeps nothing back and waits for more request data.
     Open,
-    /// The filter holds headers, body or trailers, and something may still resume it:
+    /// The filter keeps headers, body or trailers back, and something may still resume it:
     /// more request data, a pending callout, a queued event or a tick timer.
     Paused,
     /// The whole request, up to its end, went upstream.
     Forwarded,
-    /// The filter (or the host, for 413) answered with a local reply.
+    /// The filter (or the host, for 413) replied with a local reply.
     LocalReply,
     /// The filter reset the stream with `proxy_close_stream`.
     Reset,
-    /// The filter holds the complete request and nothing pending can resume it: no
+    /// The filter keeps the complete request back and nothing pending can resume it: no
     /// callout in flight, no queued event, no tick timer. Envoy would wait until the route
     /// timeout; the host reports the stall instead.
     Stalled,
-    /// The VM failed (trapped) and the failure policy answered 503.
+    /// The VM failed (trapped) and the failure policy replied 503.
     Failed,
 }
 
@@ -67,7 +67,7 @@ pub struct LocalReply {
     pub grpc_status: Option<i32>,
 }
 
-/// What a stream did so far, from the upstream's point of view.
+/// The record of a stream so far, from the upstream's point of view.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StreamOutcome {
     /// The stream.
@@ -189,10 +189,10 @@ impl CallRequest {
 /// A pending callout as listed by [`Host::pending_calls`](crate::Host::pending_calls).
 pub type PendingCall = CallRequest;
 
-/// How a callout is answered.
+/// The reply to a callout.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CallReply {
-    /// A response; the guest sees `:status` followed by `headers`.
+    /// A response; the guest reads `:status` followed by `headers`.
     Response {
         /// The HTTP status.
         status: u16,

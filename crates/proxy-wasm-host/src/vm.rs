@@ -123,7 +123,7 @@ pub(crate) struct Trapped {
     pub out_of_fuel: bool,
 }
 
-/// Why a VM did not start, with the lines it logged before.
+/// The failure to start a VM, with the lines it logged before.
 pub(crate) struct StartFailure {
     pub error: StartError,
     pub logs: Vec<LogLine>,
@@ -304,7 +304,8 @@ impl Vm {
             .unwrap_or_default()
     }
 
-    /// Calls one export with fuel refilled; `default` stands in for a missing export.
+    /// Calls one export with fuel refilled; `default` replaces the result of a missing
+    /// export.
     fn invoke<P: WasmParams, R: WasmResults>(
         &mut self,
         callback: Callback,
@@ -430,7 +431,7 @@ impl Vm {
 }
 
 fn set_fuel(store: &mut Store<WorkerState>, fuel: u64) {
-    // Fuel metering is always on in this engine, so set_fuel cannot fail.
+    // Module::from_bytes turns fuel metering on for every engine, so set_fuel cannot fail.
     let _ = store.set_fuel(fuel);
 }
 

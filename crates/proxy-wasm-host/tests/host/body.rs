@@ -455,3 +455,109 @@ fn send_runs_whole_request() {
     assert_eq!(outcome.forwarded_body, b"{\"a\":1}".to_vec());
     assert_eq!(script.callbacks().last(), Some(&Cb::Delete));
 }
+
+#[test]
+fn continue_after_stop_all_delivers_held_trailers() {
+    let script = Script::default();
+    script.on(Cb::RequestHeaders, |_| {
+        let mut p = Program::new();
+        p.ret(PAUSE);
+        Some(p)
+    });
+    script.on(Cb::RequestTrailers, |_| {
+        let mut p = Program::new();
+        p.ret(PAUSE);
+        Some(p)
+    });
+    let mut host = start(&script, HostConfig::default());
+    let id = host.new_stream(0).unwrap();
+    host.request_headers(id, &post_headers(), false).unwrap();
+    host.request_body(id, b"abc", false).unwrap();
+    assert_eq!(
+        host.request_trailers(id, &[("x-t", "1")]).unwrap(),
+        StreamState::Stalled
+    );
+    assert!(!script.callbacks().contains(&Cb::RequestTrailers));
+
+    // A second stream enqueues to a shared queue; the root context's queue callback
+    // switches to the first stream and continues it.
+    let context = script
+        .invocations()
+        .iter()
+        .find(|i| i.cb == Cb::RequestHeaders)
+        .unwrap()
+        .context;
+    script.on(Cb::QueueReady, move |_| {
+        let mut p = Program::new();
+        p.call(Op::SetEffectiveContext, &[Arg::Val(context)]);
+        p.call(Op::ContinueStream, &[Arg::Val(0)]);
+        Some(p)
+    });
+    script.on(Cb::RequestBody, |_| {
+        let mut p = Program::new();
+        p.ret(PAUSE);
+        Some(p)
+    });
+    let other = host.new_stream(0).unwrap();
+    script.on(Cb::RequestHeaders, |_| {
+        let mut p = Program::new();
+        let name = p.bytes(b"wake");
+        let queue = p.slot(4);
+        p.call(
+            Op::RegisterSharedQueue,
+            &[name.ptr(), name.len(), queue.ptr()],
+        );
+        p.call(
+            Op::EnqueueSharedQueue,
+            &[Arg::Load(queue.offset), name.ptr(), name.len()],
+        );
+        Some(p)
+    });
+    host.request_headers(other, &post_headers(), true).unwrap();
+
+    assert_eq!(
+        body_sizes(&script),
+        vec![(3, 0)],
+        "held body delivered without end of stream"
+    );
+    assert_eq!(
+        host.state(id).unwrap(),
+        StreamState::Stalled,
+        "trailers paused again"
+    );
+    assert!(script.callbacks().contains(&Cb::RequestTrailers));
+    assert_eq!(
+        host.outcome(id)
+            .unwrap()
+            .forwarded_headers
+            .as_ref()
+            .map(Vec::len),
+        Some(5)
+    );
+}
+
+#[test]
+fn buffer_limit_with_held_headers_does_not_reset_upstream() {
+    let script = buffering_script();
+    script.on(Cb::RequestHeaders, |_| {
+        let mut p = Program::new();
+        p.ret(PAUSE);
+        Some(p)
+    });
+    let config = HostConfig {
+        buffer_limit_bytes: 4,
+        allow_on_headers_stop_iteration: true,
+        ..HostConfig::default()
+    };
+    let mut host = start(&script, config);
+    let id = host.new_stream(0).unwrap();
+    host.request_headers(id, &post_headers(), false).unwrap();
+    assert_eq!(
+        host.request_body(id, b"12345", false).unwrap(),
+        StreamState::LocalReply
+    );
+    let outcome = host.outcome(id).unwrap();
+    assert_eq!(outcome.local_reply.as_ref().unwrap().status, 413);
+    assert!(!outcome.upstream_reset);
+    assert!(outcome.forwarded_headers.is_none());
+}

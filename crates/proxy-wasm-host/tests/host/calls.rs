@@ -368,3 +368,28 @@ fn loopback_handler_forwards_to_local_server() {
 fn loopback_handler_rejects_other_hosts() {
     assert!(loopback_handler("http://192.0.2.1:80", Duration::from_secs(1)).is_err());
 }
+
+#[test]
+fn endless_callout_chain_hits_event_limit() {
+    let script = Script::default();
+    dispatch_in_headers(&script, 0);
+    script.on(Cb::HttpCallResponse, |_| {
+        let mut p = Program::new();
+        p.http_call(KEYS, &keys_headers(), b"", 0);
+        Some(p)
+    });
+    let mut host = start(
+        &script,
+        HostConfig {
+            max_events_per_run: 50,
+            ..config()
+        },
+    );
+    host.set_http_call_handler(Box::new(|_| CallReply::ok("again")));
+    let id = host.new_stream(0).unwrap();
+    let error = host.request_headers(id, &post_headers(), true).unwrap_err();
+    assert!(matches!(
+        error,
+        proxy_wasm_host::HostError::EventLoopLimit { events: 50 }
+    ));
+}

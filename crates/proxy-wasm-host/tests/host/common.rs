@@ -1,6 +1,6 @@
 //! The scripted test guest and helpers to drive it.
 //!
-//! Each callback of `scripted_guest.wat` asks the foreign function `script` for a
+//! Each callback of `scripted_guest.wat` calls the foreign function `script` to get a
 //! program; tests register closures per callback that build one with [`Program`]. After
 //! running it the guest reports the program buffer (with the status of every call) and
 //! any bytes the program asked to report.
@@ -142,7 +142,7 @@ impl Region {
     pub fn len(self) -> Arg {
         Arg::Val(self.len)
     }
-    /// The address of byte `at` of the region.
+    /// Returns the address of byte `at` of the region.
     pub fn at(self, at: u32) -> Arg {
         Arg::Data(self.offset + at)
     }
@@ -397,12 +397,12 @@ impl Run {
         u32::from_le_bytes(self.data[at..at + 4].try_into().unwrap())
     }
 
-    /// The status a command returned.
+    /// Returns the status a command returned.
     pub fn status(&self, call: Call) -> u32 {
         self.word(call.0)
     }
 
-    /// The u32 stored in a slot after the run.
+    /// Returns the u32 stored in a slot after the run.
     pub fn slot_u32(&self, region: Region, at: u32) -> u32 {
         self.word(region.offset + at)
     }
@@ -443,7 +443,7 @@ impl Script {
         self.state.lock().unwrap().handlers.remove(&cb);
     }
 
-    /// Every callback invocation so far.
+    /// Returns every callback invocation so far.
     pub fn invocations(&self) -> Vec<Invocation> {
         self.state.lock().unwrap().invocations.clone()
     }
@@ -452,12 +452,12 @@ impl Script {
         self.invocations().iter().map(|i| i.cb).collect()
     }
 
-    /// Every finished program run.
+    /// Returns every finished program run.
     pub fn runs(&self) -> Vec<Run> {
         self.state.lock().unwrap().runs.clone()
     }
 
-    /// The last finished run of a callback.
+    /// Returns the last finished run of a callback.
     pub fn last_run(&self, cb: Cb) -> Run {
         self.runs()
             .into_iter()

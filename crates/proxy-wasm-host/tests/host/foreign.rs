@@ -14,7 +14,7 @@ const RSA1024_SPKI: &[u8] = include_bytes!("keys/rsa1024.spki.der");
 const RSA1024_SIGNATURE: &[u8] = include_bytes!("keys/rsa1024.sha256.sig");
 const RSA1024_TEXT: &[u8] = include_bytes!("keys/rsa1024.text");
 
-/// The outcome of one foreign call made by the guest: status and returned bytes.
+/// Makes the guest call a foreign function; returns the status and the returned bytes.
 fn call_foreign(config: HostConfig, name: &str, args: Vec<u8>) -> (u32, Vec<u8>) {
     let script = Script::default();
     let name = name.to_string();
@@ -68,7 +68,7 @@ fn rsa_args(text: &[u8], signed: &[u8]) -> VerifySignatureArguments {
     }
 }
 
-/// A SubjectPublicKeyInfo for a P-256 point.
+/// Wraps a P-256 point in a SubjectPublicKeyInfo.
 fn p256_spki(point: &[u8]) -> Vec<u8> {
     let mut spki = vec![
         0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,

@@ -4,7 +4,7 @@ use super::common::*;
 use proxy_wasm_host::{HostConfig, StreamState};
 
 #[test]
-fn pairs_use_sdk_layout_with_duplicates_and_binary_values() {
+fn pairs_keep_duplicates_and_bytes() {
     let script = Script::default();
     script.on(Cb::RequestHeaders, |_| {
         let mut p = Program::new();

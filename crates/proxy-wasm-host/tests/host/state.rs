@@ -421,3 +421,33 @@ fn send_returns_stalled_stream_open() {
     host.finish_stream(outcome.stream).unwrap();
     assert!(host.outcome(outcome.stream).unwrap().finished);
 }
+
+#[test]
+fn tick_period_set_in_tick_rearms_from_now() {
+    let script = Script::default();
+    script.on(Cb::Configure, |_| {
+        let mut p = Program::new();
+        p.call(Op::SetTickPeriod, &[Arg::Val(100)]);
+        Some(p)
+    });
+    script.on(Cb::Tick, |_| {
+        let mut p = Program::new();
+        p.call(Op::SetTickPeriod, &[Arg::Val(300)]);
+        Some(p)
+    });
+    let mut host = start(&script, HostConfig::default());
+    host.advance(Duration::from_millis(399)).unwrap();
+    let ticks = script
+        .callbacks()
+        .iter()
+        .filter(|c| **c == Cb::Tick)
+        .count();
+    assert_eq!(ticks, 1, "first at 100 ms, next due at 400 ms");
+    host.advance(Duration::from_millis(1)).unwrap();
+    let ticks = script
+        .callbacks()
+        .iter()
+        .filter(|c| **c == Cb::Tick)
+        .count();
+    assert_eq!(ticks, 2);
+}
