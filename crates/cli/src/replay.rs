@@ -12,7 +12,9 @@ use std::time::Duration;
 use fspiop_guard_core::Request;
 use fspiop_guard_core::keyset;
 use fspiop_guard_envoy_filter::config::FilterConfig;
-use proxy_wasm_host::{CallReply, Host, HostConfig, HttpRequest, Module, StreamOutcome, StreamState};
+use proxy_wasm_host::{
+    CallReply, Host, HostConfig, HttpRequest, Module, StreamOutcome, StreamState,
+};
 use serde::Serialize;
 
 use crate::{emit, keydir, read_request, time};
@@ -78,14 +80,22 @@ struct ReplayLine {
 
 pub fn run(args: ReplayArgs) -> Result<ExitCode, String> {
     let module_bytes = keydir::read_bytes_limited(&args.filter, MAX_MODULE_BYTES)?;
-    let module = Module::from_bytes(&module_bytes)
-        .map_err(|error| format!("cannot load filter module {}: {error}", args.filter.display()))?;
+    let module = Module::from_bytes(&module_bytes).map_err(|error| {
+        format!(
+            "cannot load filter module {}: {error}",
+            args.filter.display()
+        )
+    })?;
     let plugin_config = keydir::read_bytes_limited(&args.config, MAX_CONFIG_BYTES)?;
 
     // The module refuses a bad configuration too, but this names the file.
     let config = FilterConfig::from_json(&plugin_config)
         .map_err(|error| format!("{}: {error}", args.config.display()))?;
-    let clusters: Vec<String> = config.key_source.iter().map(|s| s.cluster.clone()).collect();
+    let clusters: Vec<String> = config
+        .key_source
+        .iter()
+        .map(|s| s.cluster.clone())
+        .collect();
     let start = match &args.at {
         Some(text) => time::parse_rfc3339(text)?,
         None => time::now(),
@@ -96,7 +106,9 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode, String> {
         root_id: "fspiop-guard".into(),
         plugin_config,
         clusters,
-        start_unix_nanos: u64::try_from(start).unwrap_or_default().saturating_mul(1_000_000_000),
+        start_unix_nanos: u64::try_from(start)
+            .unwrap_or_default()
+            .saturating_mul(1_000_000_000),
         verify_signature_foreign_function: !args.no_foreign_function,
         allow_on_headers_stop_iteration: !args.no_stop_iteration,
         ..HostConfig::default()
@@ -139,7 +151,11 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode, String> {
         }
     }
     emit(out.as_bytes())?;
-    Ok(if rejected == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if rejected == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Answers the filter's key fetches from a file, from a loopback server, or not at all.
@@ -188,7 +204,10 @@ fn to_host_request(request: &Request) -> HttpRequest {
         }
         out = out.header(&name, wire_bytes(value));
     }
-    if let (Some(authority), Some(slot)) = (authority, out.headers.iter_mut().find(|(n, _)| n == ":authority")) {
+    if let (Some(authority), Some(slot)) = (
+        authority,
+        out.headers.iter_mut().find(|(n, _)| n == ":authority"),
+    ) {
         slot.1 = wire_bytes(&authority);
     }
     if let Some(body) = &request.body
@@ -201,7 +220,10 @@ fn to_host_request(request: &Request) -> HttpRequest {
 
 /// Splits an absolute-form target (`http://host/path`) into authority and path.
 fn split_target(target: &str) -> (Option<&str>, &str) {
-    let Some(rest) = target.strip_prefix("http://").or_else(|| target.strip_prefix("https://")) else {
+    let Some(rest) = target
+        .strip_prefix("http://")
+        .or_else(|| target.strip_prefix("https://"))
+    else {
         return (None, target);
     };
     match rest.find('/') {
@@ -244,7 +266,11 @@ fn describe(path: &std::path::Path, outcome: &StreamOutcome) -> ReplayLine {
             line.status = Some(reply.status);
             if let Ok(body) = serde_json::from_slice::<serde_json::Value>(&reply.body) {
                 let info = body.get("errorInformation");
-                let field = |name: &str| info.and_then(|i| i.get(name)).and_then(|v| v.as_str()).map(str::to_owned);
+                let field = |name: &str| {
+                    info.and_then(|i| i.get(name))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned)
+                };
                 line.error_code = field("errorCode");
                 line.description = field("errorDescription");
                 line.reason = info
@@ -266,7 +292,10 @@ fn describe(path: &std::path::Path, outcome: &StreamOutcome) -> ReplayLine {
 fn render(line: &ReplayLine) -> String {
     match line.outcome {
         "forwarded" => match &line.verified {
-            Some(verified) => format!("{}: forwarded, x-fspiop-guard-verified: {verified}\n", line.request),
+            Some(verified) => format!(
+                "{}: forwarded, x-fspiop-guard-verified: {verified}\n",
+                line.request
+            ),
             None => format!("{}: forwarded\n", line.request),
         },
         _ => format!(

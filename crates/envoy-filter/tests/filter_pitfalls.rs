@@ -426,3 +426,66 @@ fn stream_flow_never_stalls() {
         assert!(outcome.state.is_final(), "{outcome:?}");
     }
 }
+
+#[test]
+fn vm_reload_after_trap_fetches_keys_again() {
+    let mut config = support::host_config(&support::fetching_config(""));
+    config.failure_policy = proxy_wasm_host::FailurePolicy::Reload;
+    let mut host = support::start(config);
+    let _endpoint = Endpoint::install(&mut host, keyset_reply("1"));
+    host.advance(Duration::from_secs(3)).unwrap();
+    assert_eq!(host.calls_made_to(KEY_CLUSTER), 1);
+    assert!(support::send(&mut host, &good_request()).accepted);
+
+    // The next callback runs out of fuel, as a runaway loop would: the VM traps and
+    // the request fails closed.
+    host.limit_fuel_of_current_vm(0, 1_000);
+    let outcome = host.send(0, &good_request()).unwrap();
+    assert_eq!(
+        outcome.local_reply.as_ref().map(|r| r.status),
+        Some(503),
+        "{outcome:?}"
+    );
+    assert_eq!(host.traps().len(), 1);
+
+    // The replacement VM starts on the next request, serves it with the shared key
+    // set, and fetches the key set again at its first tick.
+    let outcome = host.send(0, &good_request()).unwrap();
+    assert_eq!(host.reloads(0), 1);
+    assert_eq!(outcome.state, StreamState::Forwarded, "{outcome:?}");
+    host.advance(Duration::from_secs(3)).unwrap();
+    assert_eq!(
+        host.calls_made_to(KEY_CLUSTER),
+        2,
+        "the reloaded VM did not fetch keys"
+    );
+    assert!(
+        host.logs()
+            .iter()
+            .any(|l| l.message.contains("configured: profile")),
+        "no configuration log from the new VM"
+    );
+    let now = host.now_unix_nanos() / 1_000_000_000;
+    let request = signed_quote(&signing_key("payerfsp.key.pem"), "payerfsp", BODY, now);
+    assert!(support::send(&mut host, &request).accepted);
+}
+
+#[test]
+fn filter_imports_match_the_golden_list() {
+    let mut imports: Vec<String> = support::module()
+        .imports()
+        .into_iter()
+        .map(|(module, name)| format!("{module}.{name}"))
+        .collect();
+    imports.sort();
+    let golden = include_str!("golden_imports.txt");
+    let expected: Vec<&str> = golden
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert_eq!(
+        imports, expected,
+        "the filter's imports changed; check every new import is one Envoy provides, then update tests/golden_imports.txt"
+    );
+    assert!(support::module().unsupported_imports().is_empty());
+}

@@ -425,6 +425,15 @@ impl Host {
         self.workers.get(worker)?.vm.as_ref().map(Vm::memory_pages)
     }
 
+    /// Limits the fuel of every later callback of the worker's current VM instance,
+    /// so that a test can make it trap as a runaway callback would. A VM that replaces
+    /// it after a reload gets `HostConfig::fuel_per_callback` again.
+    pub fn limit_fuel_of_current_vm(&mut self, worker: usize, fuel: u64) {
+        if let Some(vm) = self.workers.get_mut(worker).and_then(|w| w.vm.as_mut()) {
+            vm.set_fuel_override(Some(fuel));
+        }
+    }
+
     /// Returns the number of workers.
     pub fn workers(&self) -> usize {
         self.workers.len()

@@ -167,6 +167,8 @@ pub(crate) struct WorkerState {
     pub last_status: (u32, String),
     pub host_properties: Vec<(Vec<String>, PropertyValue)>,
     pub random: Random,
+    /// Fuel per callback for this instance only, replacing `config.fuel_per_callback`.
+    pub fuel_override: Option<u64>,
 }
 
 impl WorkerState {
@@ -198,6 +200,7 @@ impl WorkerState {
             next_call_token: 1,
             last_status: (0, String::new()),
             host_properties,
+            fuel_override: None,
             random,
         }
     }

@@ -304,6 +304,11 @@ impl Vm {
             .unwrap_or_default()
     }
 
+    /// Sets the fuel each later callback of this instance gets.
+    pub fn set_fuel_override(&mut self, fuel: Option<u64>) {
+        self.store.data_mut().fuel_override = fuel;
+    }
+
     /// Calls one export with fuel refilled; `default` replaces the result of a missing
     /// export.
     fn invoke<P: WasmParams, R: WasmResults>(
@@ -317,11 +322,10 @@ impl Vm {
         let Some(function) = function else {
             return Ok(default);
         };
-        let fuel = self
-            .store
-            .data()
-            .config
-            .fuel_per_callback
+        let state = self.store.data();
+        let fuel = state
+            .fuel_override
+            .or(state.config.fuel_per_callback)
             .unwrap_or(u64::MAX);
         set_fuel(&mut self.store, fuel);
         let state = self.store.data_mut();

@@ -154,7 +154,7 @@ impl RootContext for Root {
         let mut worker = Worker::new(config);
         worker.define_stats();
         if fetching {
-            Worker::init_schedule();
+            Worker::schedule_fetch_now();
             worker.sync_shared_keys();
         }
         self.worker = Some(Rc::new(RefCell::new(worker)));

@@ -207,11 +207,12 @@ impl Worker {
             .is_ok()
     }
 
-    /// Makes sure the shared fetch schedule exists, so later claims can use CAS.
-    pub fn init_schedule() {
-        if let Ok((None, _)) = hostcalls::get_shared_data(SHARED_NEXT_FETCH) {
-            let _ = hostcalls::set_shared_data(SHARED_NEXT_FETCH, Some(b"0"), None);
-        }
+    /// Schedules a fetch at the next tick of any worker. A new configuration or a VM
+    /// that replaces a failed one fetches at once instead of waiting out the period;
+    /// the claim in [`Worker::claim_fetch`] still lets only one worker fetch. It also
+    /// creates the schedule entry, so later claims can use CAS.
+    pub fn schedule_fetch_now() {
+        let _ = hostcalls::set_shared_data(SHARED_NEXT_FETCH, Some(b"0"), None);
     }
 
     fn schedule_next(after_ms: u64) {
