@@ -1169,3 +1169,98 @@ fn at_accepts_http_date() {
 
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+// ---------------------------------------------------------------------------
+// replay: the Envoy filter module over recorded requests
+// ---------------------------------------------------------------------------
+
+/// The filter module `make filter` builds; `FSPIOP_GUARD_FILTER_WASM` overrides it.
+fn filter_module() -> String {
+    if let Some(path) = std::env::var_os("FSPIOP_GUARD_FILTER_WASM") {
+        return path.to_string_lossy().into_owned();
+    }
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| repo("target"));
+    format!("{target}/filter/fspiop_guard_envoy_filter.wasm")
+}
+
+fn replay(keyset: &str, extra: &[&str]) -> Run {
+    let filter = filter_module();
+    let config = repo("examples/filter/config.json");
+    let keyset = repo(&format!("examples/filter/{keyset}"));
+    let mut args = vec![
+        "replay", "--filter", &filter, "--config", &config, "--keyset", &keyset, "--at", AT,
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn replay_forwards_valid_and_rejects_tampered() {
+    let valid = example("01-valid-post-quotes.http");
+    let tampered = example("06-tampered-body.http");
+    let run = replay("keyset.json", &["--json", &valid, &tampered]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let lines = run.json_lines();
+    assert_eq!(at(&lines[0], "/outcome"), "forwarded");
+    assert!(
+        at(&lines[0], "/verified")
+            .as_str()
+            .unwrap()
+            .contains("participant=\"payerfsp\"")
+    );
+    assert_eq!(at(&lines[1], "/outcome"), "rejected");
+    assert_eq!(at(&lines[1], "/status"), 400);
+    assert_eq!(at(&lines[1], "/error_code"), "3105");
+    assert_eq!(at(&lines[1], "/reason"), "SIGNATURE_MISMATCH");
+}
+
+#[test]
+fn replay_applies_key_rotation() {
+    let rotated = example("08-rotated-out-key.http");
+    assert_eq!(replay("keyset.json", &[&rotated]).code, 0);
+    let run = replay("keyset-after-rotation.json", &[&rotated]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("SIGNATURE_MISMATCH"), "{}", run.stdout);
+}
+
+#[test]
+fn replay_without_foreign_function_gives_same_verdicts() {
+    let files: Vec<String> = (1..=8)
+        .map(|n| {
+            let name = std::fs::read_dir(repo("examples/requests"))
+                .unwrap()
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .find(|f| f.starts_with(&format!("{n:02}-")))
+                .unwrap();
+            example(&name)
+        })
+        .collect();
+    let mut with: Vec<&str> = vec!["--json"];
+    with.extend(files.iter().map(String::as_str));
+    let mut without = with.clone();
+    without.push("--no-foreign-function");
+    assert_eq!(
+        replay("keyset.json", &with).stdout,
+        replay("keyset.json", &without).stdout
+    );
+}
+
+#[test]
+fn replay_names_the_bad_config_field() {
+    let dir = std::env::temp_dir().join(format!("fspiop-guard-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.json");
+    std::fs::write(&config, r#"{"key_source":{"cluster":"k","timeout":5}}"#).unwrap();
+    let filter = filter_module();
+    let run = run(&[
+        "replay",
+        "--filter",
+        &filter,
+        "--config",
+        config.to_str().unwrap(),
+        &example("01-valid-post-quotes.http"),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("key_source.timeout"), "{}", run.stderr);
+}

@@ -489,3 +489,148 @@ fn filter_imports_match_the_golden_list() {
     );
     assert!(support::module().unsupported_imports().is_empty());
 }
+
+#[test]
+fn first_key_fetch_waits_for_the_first_tick() {
+    let mut host = support::start(support::host_config(&support::fetching_config("")));
+    let _endpoint = Endpoint::install(&mut host, keyset_reply("1"));
+    assert_eq!(host.calls_made(), 0, "the filter fetched during start-up");
+    host.advance(Duration::from_secs(3)).unwrap();
+    assert_eq!(host.calls_made_to(KEY_CLUSTER), 1);
+}
+
+#[test]
+fn teardown_in_either_order_and_log_without_headers_do_not_trap() {
+    for order in [
+        proxy_wasm_host::TeardownOrder::DoneLogDelete,
+        proxy_wasm_host::TeardownOrder::LogDoneDelete,
+    ] {
+        let key = signing_key("payerfsp.key.pem");
+        let mut config = support::host_config(&support::inline_config(&[("payerfsp", &key)], ""));
+        config.teardown_order = order;
+        config.log_streams_without_headers = true;
+        let mut host = support::start(config);
+
+        // A stream torn down before its headers arrived, as Envoy's access log can do.
+        let empty = host.new_stream(0).unwrap();
+        host.finish_stream(empty).unwrap();
+
+        // A stream torn down while it waits for its body.
+        let waiting = host.new_stream(0).unwrap();
+        let request = good_request();
+        let headers: Vec<(&str, &[u8])> = request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_slice()))
+            .collect();
+        host.request_headers(waiting, &headers, false).unwrap();
+        host.finish_stream(waiting).unwrap();
+
+        assert!(support::send(&mut host, &good_request()).accepted);
+        assert!(host.traps().is_empty(), "{order:?}: {:?}", host.traps());
+    }
+}
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    fn bytes(&mut self, max: usize) -> Vec<u8> {
+        let len = self.below(max + 1);
+        (0..len).map(|_| self.next() as u8).collect()
+    }
+}
+
+#[test]
+fn random_requests_never_trap_or_stall() {
+    let key = signing_key("payerfsp.key.pem");
+    let mut host = support::start(support::host_config(&support::inline_config(
+        &[("payerfsp", &key)],
+        r#""max_body_bytes":4096"#,
+    )));
+    let mut rng = Rng(0x5eed_f5b1_0e9a_a11d);
+    let names = [
+        "fspiop-signature",
+        "fspiop-source",
+        "fspiop-destination",
+        "fspiop-uri",
+        "fspiop-http-method",
+        "date",
+        "content-type",
+        "content-length",
+        "x-fspiop-guard-verified",
+        "user-agent",
+    ];
+
+    for round in 0..400 {
+        let mut request = good_request();
+        for _ in 0..rng.below(4) {
+            let name = names[rng.below(names.len())];
+            match rng.below(3) {
+                0 => request = request.header(name, rng.bytes(200)),
+                1 => request.headers.retain(|(n, _)| n != name),
+                _ => {
+                    for (n, value) in &mut request.headers {
+                        if n == name && !value.is_empty() {
+                            let at = rng.below(value.len());
+                            value[at] = rng.next() as u8;
+                        }
+                    }
+                }
+            }
+        }
+        if rng.below(3) == 0 {
+            let body = rng.bytes(6000);
+            request.body_chunks = vec![body];
+        }
+        request = support::rechunk(request, 1 + rng.below(700));
+        if rng.below(5) == 0 {
+            request = request.trailers(vec![("x-t".into(), rng.bytes(10))]);
+        }
+
+        let outcome = host.send(0, &request).unwrap();
+        assert!(outcome.state.is_final(), "round {round}: {outcome:?}");
+        assert!(host.traps().is_empty(), "round {round}: {:?}", host.traps());
+    }
+}
+
+#[test]
+fn memory_plateaus_over_many_large_requests() {
+    let key = signing_key("payerfsp.key.pem");
+    let mut host = support::start(support::host_config(&support::inline_config(
+        &[("payerfsp", &key)],
+        "",
+    )));
+    let filler = "x".repeat(100 * 1024);
+    let body = format!(r#"{{"quoteId":"9a0b8c6e-6f0c-4b1e-9c55-1f2f0c9d7e11","note":"{filler}"}}"#);
+    let request = support::rechunk(signed_quote(&key, "payerfsp", &body, START_UNIX), 16 * 1024);
+
+    let mut pages = Vec::new();
+    for round in 0..300 {
+        let mut sent = request.clone();
+        if round % 2 == 1 {
+            sent.body_chunks[2][10] ^= 1;
+        }
+        let decision = support::send(&mut host, &sent);
+        assert_eq!(decision.accepted, round % 2 == 0);
+        if round == 50 || round == 299 {
+            pages.push(host.memory_pages(0).unwrap());
+        }
+    }
+    assert_eq!(
+        pages[0], pages[1],
+        "linear memory grew from {} to {} pages",
+        pages[0], pages[1]
+    );
+}
