@@ -4,7 +4,12 @@
 //! Requests come from `examples/requests/`, signed on 13 May 2026, so every verification
 //! runs `--at` that time. Public keys come from `examples/keys/`, and the signing key is
 //! the throwaway test key in `crates/core/tests/keys/`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
