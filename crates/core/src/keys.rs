@@ -19,6 +19,8 @@ use zeroize::Zeroizing;
 
 use crate::crypto::{Algorithm, Curve, KeyKind, PublicKey, decode_private_key};
 
+mod certificate;
+
 /// Largest key input accepted, in bytes. A PEM RSA 4096 certificate is about 2 KB, so
 /// this limit only stops runaway input.
 pub const MAX_KEY_INPUT_LEN: usize = 64 * 1024;
@@ -303,15 +305,7 @@ fn finish_parsed_key(
 }
 
 fn public_key_from_certificate(der: &[u8]) -> Result<PublicKey, KeyError> {
-    let (rest, certificate) = x509_parser::parse_x509_certificate(der)
-        .map_err(|err| KeyError::InvalidDer(format!("X.509 certificate: {err}")))?;
-    if !rest.is_empty() {
-        return Err(KeyError::InvalidDer(format!(
-            "X.509 certificate: {} bytes follow the certificate",
-            rest.len()
-        )));
-    }
-    PublicKey::from_spki_der(certificate.public_key().raw)
+    PublicKey::from_spki_der(certificate::subject_public_key_info(der)?)
 }
 
 // ---------------------------------------------------------------------------
