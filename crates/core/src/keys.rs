@@ -13,13 +13,15 @@ use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
-use serde::Deserialize;
-use serde::de::IgnoredAny;
 use zeroize::Zeroizing;
 
 use crate::crypto::{Algorithm, Curve, KeyKind, PublicKey, decode_private_key};
+use crate::json::{self, read::Unknown};
 
 mod certificate;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod jwk_serde_agreement;
 
 /// Largest key input accepted, in bytes. A PEM RSA 4096 certificate is about 2 KB, so
 /// this limit only stops runaway input.
@@ -605,8 +607,15 @@ fn is_encrypted_header(body: &str) -> bool {
 // JWK
 // ---------------------------------------------------------------------------
 
-/// JWK members this crate reads. Private members are only detected, never decoded.
-#[derive(Deserialize)]
+/// JWK members this crate reads. Other members are skipped.
+const JWK_MEMBERS: &[&str] = &[
+    "kty", "n", "e", "crv", "x", "y", "use", "alg", "d", "p", "q", "dp", "dq", "qi", "oth", "keys",
+];
+
+/// Private-key members of RFC 7518 section 6, only detected and never decoded.
+const JWK_PRIVATE_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth"];
+
+/// The JWK members this crate reads.
 struct JwkMembers {
     kty: Option<String>,
     n: Option<String>,
@@ -614,26 +623,47 @@ struct JwkMembers {
     crv: Option<String>,
     x: Option<String>,
     y: Option<String>,
-    #[serde(rename = "use")]
     public_key_use: Option<String>,
     alg: Option<String>,
-    d: Option<IgnoredAny>,
-    p: Option<IgnoredAny>,
-    q: Option<IgnoredAny>,
-    dp: Option<IgnoredAny>,
-    dq: Option<IgnoredAny>,
-    qi: Option<IgnoredAny>,
-    oth: Option<IgnoredAny>,
-    keys: Option<IgnoredAny>,
+    has_private_members: bool,
+    /// The object has a `keys` member, so it is a JWK Set rather than a JWK.
+    is_key_set: bool,
 }
 
 impl JwkMembers {
-    fn has_private_members(&self) -> bool {
-        [
-            &self.d, &self.p, &self.q, &self.dp, &self.dq, &self.qi, &self.oth,
-        ]
-        .iter()
-        .any(|member| member.is_some())
+    /// Reads the members of a JWK object. As in a serde struct of `Option` fields,
+    /// a member that is `null` counts as absent, a listed member may appear only
+    /// once, and members not listed are skipped unread.
+    fn read(input: &str) -> Result<JwkMembers, String> {
+        // Skipped members may nest without limit, but the input length bounds the depth.
+        let document = json::read::parse_document(input.as_bytes(), MAX_KEY_INPUT_LEN)
+            .map_err(|error| error.to_string())?;
+        let root = document.root();
+        let fields = root
+            .fields(JWK_MEMBERS, Unknown::Skip)
+            .map_err(|error| error.to_string())?;
+        let string = |name: &str| {
+            fields
+                .optional(name)
+                .map(|node| node.string())
+                .transpose()
+                .map_err(|error| error.to_string())
+        };
+
+        Ok(JwkMembers {
+            kty: string("kty")?,
+            n: string("n")?,
+            e: string("e")?,
+            crv: string("crv")?,
+            x: string("x")?,
+            y: string("y")?,
+            public_key_use: string("use")?,
+            alg: string("alg")?,
+            has_private_members: JWK_PRIVATE_MEMBERS
+                .iter()
+                .any(|name| fields.optional(name).is_some()),
+            is_key_set: fields.optional("keys").is_some(),
+        })
     }
 }
 
@@ -644,9 +674,9 @@ const JWK_BASE64: GeneralPurpose = GeneralPurpose::new(
 );
 
 fn parse_jwk(input: &str) -> Result<ParsedKey, KeyError> {
-    let members: JwkMembers = serde_json::from_str(input)
+    let members = JwkMembers::read(input)
         .map_err(|err| KeyError::InvalidJwk(format!("not a JWK JSON object: {err}")))?;
-    if members.keys.is_some() {
+    if members.is_key_set {
         return Err(KeyError::InvalidJwk(
             "input is a JWK Set (it has a \"keys\" member); supply one JWK from it".into(),
         ));
@@ -677,7 +707,7 @@ fn parse_jwk(input: &str) -> Result<ParsedKey, KeyError> {
     };
 
     let mut warnings = Vec::new();
-    if members.has_private_members() {
+    if members.has_private_members {
         warnings.push(
             "JWK contains private key members; they were ignored and only the public key \
              is used"

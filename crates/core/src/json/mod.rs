@@ -24,6 +24,7 @@
 use std::fmt;
 
 mod parse;
+pub mod read;
 mod stringify;
 
 pub use parse::parse;
