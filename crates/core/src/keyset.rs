@@ -128,16 +128,15 @@ pub struct KeySetDocument {
 }
 
 /// One key of a participant.
-#[derive(Clone, Debug, serde::Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Serialize)]
 pub struct KeySetEntry {
     /// The public key: SPKI or PKCS#1 PEM, or a certificate.
     pub pem: String,
     /// Fingerprint the key must have: base64url SHA-256 of its SPKI.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
     /// RFC 3339 time after which the key no longer verifies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub retire_after: Option<String>,
 }
 

@@ -11,6 +11,12 @@ pub fn stringify(value: &Value, order: KeyOrder) -> String {
     out
 }
 
+/// Formats a number as JavaScript's `String(value)` does: `100`, `1.5`, `1e+21`,
+/// `NaN`, `Infinity`.
+pub fn number_to_string(value: f64) -> String {
+    ryu_js::Buffer::new().format(value).to_owned()
+}
+
 /// Appends the serialisation of `value` to `out`.
 ///
 /// The output has no whitespace between tokens. Numbers are written as
