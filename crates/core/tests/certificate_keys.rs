@@ -127,6 +127,50 @@ fn validity_with_wrong_time_tag_names_field() {
 }
 
 #[test]
+fn impossible_date_rejected() {
+    let mut der = der_of(EC_V1_CERTIFICATE);
+    // notBefore 2026-12-04 becomes 2026-02-30.
+    let not_before = offset_of(&der, b"\x17\x0d261204");
+    der[not_before + 4..not_before + 8].copy_from_slice(b"0230");
+    assert_eq!(
+        der_error(&der),
+        "X.509 certificate: validity.notBefore: time is not a valid date and time of day"
+    );
+}
+
+#[test]
+fn leap_day_accepted() {
+    let mut der = der_of(EC_V1_CERTIFICATE);
+    // notBefore 2026-12-04 becomes 2028-02-29. The signature no longer matches,
+    // which is not checked.
+    let not_before = offset_of(&der, b"\x17\x0d261204");
+    der[not_before + 2..not_before + 8].copy_from_slice(b"280229");
+    assert!(parse_public_key(&certificate_pem(&der)).is_ok());
+}
+
+#[test]
+fn long_form_length_must_be_shortest() {
+    let der = der_of(EC_V1_CERTIFICATE);
+    // 30 82 01 57 written as 30 83 00 01 57.
+    let mut padded = vec![0x30, 0x83, 0x00];
+    padded.extend_from_slice(&der[2..]);
+    assert_eq!(
+        der_error(&padded),
+        "X.509 certificate: Certificate: the length is not in its shortest DER form"
+    );
+}
+
+#[test]
+fn indefinite_length_rejected() {
+    let mut der = der_of(EC_V1_CERTIFICATE);
+    der[1] = 0x80;
+    assert_eq!(
+        der_error(&der),
+        "X.509 certificate: Certificate: indefinite length is not allowed in DER"
+    );
+}
+
+#[test]
 fn missing_signature_value_rejected() {
     let der = der_of(EC_V1_CERTIFICATE);
     // Rebuild the outer SEQUENCE around tbsCertificate and signatureAlgorithm only.
