@@ -5,7 +5,6 @@
 //! damage, records each repair, and rejects anything else with an error that names
 //! the failing value without echoing key bytes.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -17,6 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto::{Algorithm, Curve, KeyKind, PublicKey, decode_private_key};
 use crate::json::{self, read::Unknown};
+use crate::sorted_map::SortedMap;
 
 mod certificate;
 #[cfg(test)]
@@ -825,9 +825,9 @@ impl KeyEntry {
 #[derive(Default, Clone, Debug)]
 pub struct KeyStore {
     /// Entries per participant, newest first (see [`KeyStore::entries`]).
-    entries: BTreeMap<String, Vec<KeyEntry>>,
+    entries: SortedMap<String, Vec<KeyEntry>>,
     /// Participants whose configured key could not be used, with the reason.
-    unusable: BTreeMap<String, Unusable>,
+    unusable: SortedMap<String, Unusable>,
 }
 
 /// The reason a participant's configured key cannot be used.
@@ -861,7 +861,7 @@ impl KeyStore {
         retire_after: Option<i64>,
     ) -> &KeyEntry {
         self.unusable.remove(participant);
-        let list = self.entries.entry(participant.to_string()).or_default();
+        let list = self.entries.get_or_insert_default(participant.to_string());
 
         let existing = list
             .iter()
