@@ -27,13 +27,13 @@
 //! set. A document that breaks the format is rejected whole, so a caller can keep the
 //! set it had.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
 
 use crate::json::read::{self, Node, ReadError, Unknown};
 use crate::keys::{self, KeyStore};
+use crate::sorted_map::SortedMap;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
@@ -124,7 +124,7 @@ pub struct KeySetDocument {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub generated_at: Option<String>,
     /// Keys per participant (FSPIOP-Source id), newest first.
-    pub participants: BTreeMap<String, Vec<KeySetEntry>>,
+    pub participants: SortedMap<String, Vec<KeySetEntry>>,
 }
 
 /// One key of a participant.
@@ -147,15 +147,14 @@ impl KeySetDocument {
             format: FORMAT.to_owned(),
             version: version.into(),
             generated_at: None,
-            participants: BTreeMap::new(),
+            participants: SortedMap::new(),
         }
     }
 
     /// Adds a key for a participant, after the ones it already has.
     pub fn push(&mut self, participant: &str, entry: KeySetEntry) -> &mut Self {
         self.participants
-            .entry(participant.to_owned())
-            .or_default()
+            .get_or_insert_default(participant.to_owned())
             .push(entry);
         self
     }
@@ -233,8 +232,8 @@ impl KeySetEntry {
 ///
 /// # Errors
 /// The value is not such an object.
-pub fn read_participants(node: Node<'_>) -> Result<BTreeMap<String, Vec<KeySetEntry>>, ReadError> {
-    let mut participants = BTreeMap::new();
+pub fn read_participants(node: Node<'_>) -> Result<SortedMap<String, Vec<KeySetEntry>>, ReadError> {
+    let mut participants = SortedMap::new();
     for (participant, list) in node.entries()? {
         let entries = list
             .elements()?

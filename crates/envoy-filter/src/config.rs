@@ -7,13 +7,13 @@
 //! error that names the field, because a misspelt field silently ignored would weaken
 //! the policy.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use fspiop_guard_core::json::number_to_string;
 use fspiop_guard_core::json::read::{self, ReadError};
 use fspiop_guard_core::keys::KeyStore;
 use fspiop_guard_core::keyset::{self, KeySetEntry};
+use fspiop_guard_core::sorted_map::SortedMap;
 use fspiop_guard_core::{Profile, RequestRules};
 
 mod raw;
@@ -81,7 +81,7 @@ pub struct FilterConfig {
     /// How requests travel through the filter.
     pub flow: Flow,
     /// Keys given inline, merged with every fetched key set.
-    pub inline_keys: BTreeMap<String, Vec<KeySetEntry>>,
+    pub inline_keys: SortedMap<String, Vec<KeySetEntry>>,
     /// Where key sets are fetched from, if anywhere.
     pub key_source: Option<KeySource>,
     /// Which requests need a signature.

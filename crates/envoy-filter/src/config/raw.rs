@@ -1,12 +1,11 @@
 //! The plugin configuration as written, read into plain values before
 //! [`super::FilterConfig::from_json`] validates them.
 
-use std::collections::BTreeMap;
-
 use fspiop_guard_core::RequestRules;
 use fspiop_guard_core::json::number_to_string;
 use fspiop_guard_core::json::read::{Fields, Node, ReadError, Unknown};
 use fspiop_guard_core::keyset::{self, KeySetEntry};
+use fspiop_guard_core::sorted_map::SortedMap;
 
 use super::{ConfigError, Flow, NoKeysMode, SignaturePath};
 
@@ -18,7 +17,7 @@ use super::{ConfigError, Flow, NoKeysMode, SignaturePath};
 pub(super) struct RawConfig {
     pub(super) profile: Option<String>,
     pub(super) flow: Flow,
-    pub(super) keys: BTreeMap<String, Vec<KeySetEntry>>,
+    pub(super) keys: SortedMap<String, Vec<KeySetEntry>>,
     pub(super) key_source: Option<RawKeySource>,
     pub(super) request_rules: Option<RequestRules>,
     pub(super) max_body_bytes: Option<f64>,
@@ -92,7 +91,7 @@ impl RawConfig {
             )?,
             keys: match fields.get("keys") {
                 Some(node) => keyset::read_participants(node)?,
-                None => BTreeMap::new(),
+                None => SortedMap::new(),
             },
             key_source: fields
                 .optional("key_source")
