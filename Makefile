@@ -80,9 +80,14 @@ test-conformance: filter
 test-differential: build
 	node tests/differential/run.mjs --cli $(BIN) --seed $(DIFF_SEED) --count $(DIFF_COUNT)
 
-## bench: criterion benchmarks; results go to docs/BENCHMARKS.md by hand.
-bench:
+## bench: criterion benchmarks of the core and of the filter module in the wasmtime host,
+## then the module's sizes; results go to docs/BENCHMARKS.md by hand.
+bench: filter
 	$(CARGO) bench --locked -p fspiop-guard-core
+	$(CARGO) bench --locked -p fspiop-guard-envoy-filter --bench filter
+	@printf 'filter module bytes: %s raw, %s after wasm-opt, %s after gzip -9\n' \
+		$$(stat -c %s $(FILTER_RAW)) $$(stat -c %s $(FILTER_WASM)) \
+		$$(gzip -9c $(FILTER_WASM) | wc -c)
 
 ## fuzz: run every cargo-fuzz target for FUZZ_SECONDS each (needs the nightly toolchain).
 ## The committed seeds in fuzz/corpus/<target> are only read; inputs that libFuzzer finds

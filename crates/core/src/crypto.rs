@@ -8,7 +8,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use der::asn1::{AnyRef, BitStringRef, ObjectIdentifier, OctetStringRef, UintRef};
+use der::asn1::{AnyRef, ObjectIdentifier, OctetStringRef};
 use der::{Decode, Encode};
 use ring::rand::SystemRandom;
 use ring::signature::{
@@ -19,6 +19,8 @@ use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 use zeroize::Zeroizing;
 
 use crate::keys::KeyError;
+
+mod spki_der;
 
 const OID_RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const OID_RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
@@ -299,17 +301,7 @@ impl PublicKey {
         let bits = rsa_modulus_bits(n)?;
         check_rsa_exponent(e)?;
 
-        let pkcs1 = pkcs1::RsaPublicKeyRef {
-            modulus: uint_ref(n)?,
-            public_exponent: uint_ref(e)?,
-        }
-        .to_der()
-        .map_err(encoding_error)?;
-        let algorithm = AlgorithmIdentifierRef {
-            oid: OID_RSA_ENCRYPTION,
-            parameters: Some(AnyRef::NULL),
-        };
-        let spki_der = encode_spki(algorithm, &pkcs1)?;
+        let spki_der = spki_der::rsa(n, e, OID_RSA_ENCRYPTION);
 
         let material = KeyMaterial::Rsa(RsaPublicKeyComponents {
             n: n.to_vec(),
@@ -342,12 +334,7 @@ impl PublicKey {
             }
         }
 
-        let curve_oid = curve.oid();
-        let algorithm = AlgorithmIdentifierRef {
-            oid: OID_EC_PUBLIC_KEY,
-            parameters: Some(AnyRef::from(&curve_oid)),
-        };
-        let spki_der = encode_spki(algorithm, point)?;
+        let spki_der = spki_der::ec(point, OID_EC_PUBLIC_KEY, curve.oid());
         Ok(Self::new(
             KeyKind::Ec(curve),
             spki_der,
@@ -530,20 +517,6 @@ fn check_rsa_exponent(e: &[u8]) -> Result<(), KeyError> {
         )));
     }
     Ok(())
-}
-
-fn uint_ref(bytes: &[u8]) -> Result<UintRef<'_>, KeyError> {
-    UintRef::new(bytes).map_err(encoding_error)
-}
-
-fn encode_spki(algorithm: AlgorithmIdentifierRef<'_>, key: &[u8]) -> Result<Vec<u8>, KeyError> {
-    let subject_public_key = BitStringRef::from_bytes(key).map_err(encoding_error)?;
-    SubjectPublicKeyInfoRef {
-        algorithm,
-        subject_public_key,
-    }
-    .to_der()
-    .map_err(encoding_error)
 }
 
 fn encoding_error(err: der::Error) -> KeyError {
@@ -817,13 +790,17 @@ pub(crate) struct DecodedPrivateKey {
     pub(crate) secret: SecretDer,
 }
 
-/// Private key DER in the form ring loads.
+/// The secret half of a private key, in the form signing needs.
 pub(crate) enum SecretDer {
     /// PKCS #1 RSAPrivateKey, for `RsaKeyPair::from_der`.
     RsaPkcs1(Zeroizing<Vec<u8>>),
-    /// PKCS #8 v1 PrivateKeyInfo whose ECPrivateKey contains the public key, as
-    /// `EcdsaKeyPair::from_pkcs8` requires.
-    EcPkcs8(Curve, Zeroizing<Vec<u8>>),
+    /// The private scalar and uncompressed public point, which [`ec_pkcs8`] turns
+    /// into the document `EcdsaKeyPair::from_pkcs8` requires.
+    Ec {
+        curve: Curve,
+        scalar: Zeroizing<Vec<u8>>,
+        point: Vec<u8>,
+    },
 }
 
 /// Decodes the DER body of a `PRIVATE KEY` (PKCS #8), `RSA PRIVATE KEY` (PKCS #1)
@@ -889,7 +866,7 @@ fn decode_sec1_private_key(der: &[u8]) -> Result<DecodedPrivateKey, KeyError> {
     ec_private_key(curve, ec_key.private_key, ec_key.public_key)
 }
 
-/// Rebuilds an EC private key as the PKCS #8 v1 document ring loads.
+/// Checks an EC private key and keeps its parts for [`ec_pkcs8`].
 fn ec_private_key(
     curve: Curve,
     scalar: &[u8],
@@ -906,6 +883,21 @@ fn ec_private_key(
         )));
     }
 
+    Ok(DecodedPrivateKey {
+        public,
+        secret: SecretDer::Ec {
+            curve,
+            scalar: Zeroizing::new(scalar.to_vec()),
+            point: point.to_vec(),
+        },
+    })
+}
+
+/// Rebuilds an EC private key as the PKCS #8 v1 document ring loads.
+///
+/// Only signing needs this, so parsing a public key from a private key PEM does not
+/// link the DER encoders.
+fn ec_pkcs8(curve: Curve, scalar: &[u8], point: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let ec_private_key = Zeroizing::new(
         sec1::EcPrivateKey {
             private_key: scalar,
@@ -926,11 +918,7 @@ fn ec_private_key(
     }
     .to_der()
     .map_err(encoding_error)?;
-
-    Ok(DecodedPrivateKey {
-        public,
-        secret: SecretDer::EcPkcs8(curve, Zeroizing::new(pkcs8)),
-    })
+    Ok(Zeroizing::new(pkcs8))
 }
 
 /// Reason signing failed.
@@ -996,14 +984,20 @@ impl SigningKey {
                 })?;
                 SigningSecret::Rsa(pair)
             }
-            SecretDer::EcPkcs8(curve, der) => {
+            SecretDer::Ec {
+                curve,
+                scalar,
+                point,
+            } => {
                 let algorithm = match curve {
                     Curve::P256 => &ring_signature::ECDSA_P256_SHA256_FIXED_SIGNING,
                     Curve::P384 => &ring_signature::ECDSA_P384_SHA384_FIXED_SIGNING,
                 };
-                let pair = EcdsaKeyPair::from_pkcs8(algorithm, der, &SystemRandom::new()).map_err(
-                    |err| KeyError::InvalidKey(format!("ring rejected the EC private key: {err}")),
-                )?;
+                let der = ec_pkcs8(*curve, scalar, point)?;
+                let pair = EcdsaKeyPair::from_pkcs8(algorithm, &der, &SystemRandom::new())
+                    .map_err(|err| {
+                        KeyError::InvalidKey(format!("ring rejected the EC private key: {err}"))
+                    })?;
                 SigningSecret::Ec(pair)
             }
         };

@@ -5,7 +5,6 @@
 //! damage, records each repair, and rejects anything else with an error that names
 //! the failing value without echoing key bytes.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -13,11 +12,16 @@ use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
-use serde::Deserialize;
-use serde::de::IgnoredAny;
 use zeroize::Zeroizing;
 
 use crate::crypto::{Algorithm, Curve, KeyKind, PublicKey, decode_private_key};
+use crate::json::{self, read::Unknown};
+use crate::sorted_map::SortedMap;
+
+mod certificate;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod jwk_serde_agreement;
 
 /// Largest key input accepted, in bytes. A PEM RSA 4096 certificate is about 2 KB, so
 /// this limit only stops runaway input.
@@ -303,15 +307,7 @@ fn finish_parsed_key(
 }
 
 fn public_key_from_certificate(der: &[u8]) -> Result<PublicKey, KeyError> {
-    let (rest, certificate) = x509_parser::parse_x509_certificate(der)
-        .map_err(|err| KeyError::InvalidDer(format!("X.509 certificate: {err}")))?;
-    if !rest.is_empty() {
-        return Err(KeyError::InvalidDer(format!(
-            "X.509 certificate: {} bytes follow the certificate",
-            rest.len()
-        )));
-    }
-    PublicKey::from_spki_der(certificate.public_key().raw)
+    PublicKey::from_spki_der(certificate::subject_public_key_info(der)?)
 }
 
 // ---------------------------------------------------------------------------
@@ -611,8 +607,15 @@ fn is_encrypted_header(body: &str) -> bool {
 // JWK
 // ---------------------------------------------------------------------------
 
-/// JWK members this crate reads. Private members are only detected, never decoded.
-#[derive(Deserialize)]
+/// JWK members this crate reads. Other members are skipped.
+const JWK_MEMBERS: &[&str] = &[
+    "kty", "n", "e", "crv", "x", "y", "use", "alg", "d", "p", "q", "dp", "dq", "qi", "oth", "keys",
+];
+
+/// Private-key members of RFC 7518 section 6, only detected and never decoded.
+const JWK_PRIVATE_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth"];
+
+/// The JWK members this crate reads.
 struct JwkMembers {
     kty: Option<String>,
     n: Option<String>,
@@ -620,26 +623,47 @@ struct JwkMembers {
     crv: Option<String>,
     x: Option<String>,
     y: Option<String>,
-    #[serde(rename = "use")]
     public_key_use: Option<String>,
     alg: Option<String>,
-    d: Option<IgnoredAny>,
-    p: Option<IgnoredAny>,
-    q: Option<IgnoredAny>,
-    dp: Option<IgnoredAny>,
-    dq: Option<IgnoredAny>,
-    qi: Option<IgnoredAny>,
-    oth: Option<IgnoredAny>,
-    keys: Option<IgnoredAny>,
+    has_private_members: bool,
+    /// The object has a `keys` member, so it is a JWK Set rather than a JWK.
+    is_key_set: bool,
 }
 
 impl JwkMembers {
-    fn has_private_members(&self) -> bool {
-        [
-            &self.d, &self.p, &self.q, &self.dp, &self.dq, &self.qi, &self.oth,
-        ]
-        .iter()
-        .any(|member| member.is_some())
+    /// Reads the members of a JWK object. As in a serde struct of `Option` fields,
+    /// a member that is `null` counts as absent, a listed member may appear only
+    /// once, and members not listed are skipped unread.
+    fn read(input: &str) -> Result<JwkMembers, String> {
+        // Skipped members may nest without limit, but the input length bounds the depth.
+        let document = json::read::parse_document(input.as_bytes(), MAX_KEY_INPUT_LEN)
+            .map_err(|error| error.to_string())?;
+        let root = document.root();
+        let fields = root
+            .fields(JWK_MEMBERS, Unknown::Skip)
+            .map_err(|error| error.to_string())?;
+        let string = |name: &str| {
+            fields
+                .optional(name)
+                .map(|node| node.string())
+                .transpose()
+                .map_err(|error| error.to_string())
+        };
+
+        Ok(JwkMembers {
+            kty: string("kty")?,
+            n: string("n")?,
+            e: string("e")?,
+            crv: string("crv")?,
+            x: string("x")?,
+            y: string("y")?,
+            public_key_use: string("use")?,
+            alg: string("alg")?,
+            has_private_members: JWK_PRIVATE_MEMBERS
+                .iter()
+                .any(|name| fields.optional(name).is_some()),
+            is_key_set: fields.optional("keys").is_some(),
+        })
     }
 }
 
@@ -650,9 +674,9 @@ const JWK_BASE64: GeneralPurpose = GeneralPurpose::new(
 );
 
 fn parse_jwk(input: &str) -> Result<ParsedKey, KeyError> {
-    let members: JwkMembers = serde_json::from_str(input)
+    let members = JwkMembers::read(input)
         .map_err(|err| KeyError::InvalidJwk(format!("not a JWK JSON object: {err}")))?;
-    if members.keys.is_some() {
+    if members.is_key_set {
         return Err(KeyError::InvalidJwk(
             "input is a JWK Set (it has a \"keys\" member); supply one JWK from it".into(),
         ));
@@ -683,7 +707,7 @@ fn parse_jwk(input: &str) -> Result<ParsedKey, KeyError> {
     };
 
     let mut warnings = Vec::new();
-    if members.has_private_members() {
+    if members.has_private_members {
         warnings.push(
             "JWK contains private key members; they were ignored and only the public key \
              is used"
@@ -801,9 +825,9 @@ impl KeyEntry {
 #[derive(Default, Clone, Debug)]
 pub struct KeyStore {
     /// Entries per participant, newest first (see [`KeyStore::entries`]).
-    entries: BTreeMap<String, Vec<KeyEntry>>,
+    entries: SortedMap<String, Vec<KeyEntry>>,
     /// Participants whose configured key could not be used, with the reason.
-    unusable: BTreeMap<String, Unusable>,
+    unusable: SortedMap<String, Unusable>,
 }
 
 /// The reason a participant's configured key cannot be used.
@@ -837,7 +861,7 @@ impl KeyStore {
         retire_after: Option<i64>,
     ) -> &KeyEntry {
         self.unusable.remove(participant);
-        let list = self.entries.entry(participant.to_string()).or_default();
+        let list = self.entries.get_or_insert_default(participant.to_string());
 
         let existing = list
             .iter()

@@ -27,12 +27,17 @@
 //! set. A document that breaks the format is rejected whole, so a caller can keep the
 //! set it had.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use crate::json::read::{self, Node, ReadError, Unknown};
 use crate::keys::{self, KeyStore};
+use crate::sorted_map::SortedMap;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod serde_agreement;
 
 /// The `format` value of this version of the document.
 pub const FORMAT: &str = "fspiop-guard-keyset/1";
@@ -42,6 +47,10 @@ pub const DEFAULT_MAX_BYTES: usize = 8 * 1024 * 1024;
 
 /// Largest `version` string accepted, in bytes.
 const MAX_VERSION_BYTES: usize = 256;
+
+/// Deepest nesting of arrays and objects parsed. A document nests four deep, so
+/// the limit only bounds the parser's memory on hostile input.
+const MAX_DEPTH: usize = 64;
 
 /// A key set, parsed and loaded into a [`KeyStore`].
 #[derive(Clone, Debug)]
@@ -105,31 +114,29 @@ impl fmt::Display for KeySetError {
 impl std::error::Error for KeySetError {}
 
 /// The document as it is on the wire.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Serialize)]
 pub struct KeySetDocument {
     /// Always [`FORMAT`].
     pub format: String,
     /// Opaque version; changes whenever the content changes.
     pub version: String,
     /// When the document was produced, RFC 3339.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub generated_at: Option<String>,
     /// Keys per participant (FSPIOP-Source id), newest first.
-    pub participants: BTreeMap<String, Vec<KeySetEntry>>,
+    pub participants: SortedMap<String, Vec<KeySetEntry>>,
 }
 
 /// One key of a participant.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Serialize)]
 pub struct KeySetEntry {
     /// The public key: SPKI or PKCS#1 PEM, or a certificate.
     pub pem: String,
     /// Fingerprint the key must have: base64url SHA-256 of its SPKI.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
     /// RFC 3339 time after which the key no longer verifies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub retire_after: Option<String>,
 }
 
@@ -140,17 +147,46 @@ impl KeySetDocument {
             format: FORMAT.to_owned(),
             version: version.into(),
             generated_at: None,
-            participants: BTreeMap::new(),
+            participants: SortedMap::new(),
         }
     }
 
     /// Adds a key for a participant, after the ones it already has.
     pub fn push(&mut self, participant: &str, entry: KeySetEntry) -> &mut Self {
         self.participants
-            .entry(participant.to_owned())
-            .or_default()
+            .get_or_insert_default(participant.to_owned())
             .push(entry);
         self
+    }
+
+    /// Reads a document from JSON text. Only the shape is checked: the `format`,
+    /// `version` and keys are checked by [`parse`].
+    ///
+    /// A member not in the format, or a field given twice, is an error. A
+    /// participant listed twice keeps its last list, but both must have the shape.
+    ///
+    /// # Errors
+    /// The text is not JSON, or a member is missing, unknown, repeated or of the
+    /// wrong type. The message names the member by its path.
+    pub fn from_json(bytes: &[u8]) -> Result<KeySetDocument, String> {
+        let document = read::parse_document(bytes, MAX_DEPTH).map_err(|error| error.to_string())?;
+        let root = document.root();
+        let read_fields = || -> Result<KeySetDocument, ReadError> {
+            let fields = root.fields(
+                &["format", "version", "generated_at", "participants"],
+                Unknown::Reject,
+            )?;
+            Ok(KeySetDocument {
+                format: fields.required("format")?.string()?,
+                version: fields.required("version")?.string()?,
+                generated_at: fields
+                    .optional("generated_at")
+                    .map(|node| node.string())
+                    .transpose()?,
+                participants: read_participants(fields.required("participants")?)?,
+            })
+        };
+        read_fields().map_err(|error| error.to_string())
     }
 
     /// Serialises the document as compact JSON.
@@ -171,6 +207,43 @@ impl KeySetEntry {
     }
 }
 
+impl KeySetEntry {
+    /// Reads an entry: an object with a string `pem` and optional string `kid` and
+    /// `retire_after`, where `null` counts as absent.
+    ///
+    /// # Errors
+    /// The value is not such an object.
+    pub fn read(node: Node<'_>) -> Result<KeySetEntry, ReadError> {
+        let fields = node.fields(&["pem", "kid", "retire_after"], Unknown::Reject)?;
+        let optional_string = |name| fields.optional(name).map(|node| node.string()).transpose();
+        Ok(KeySetEntry {
+            pem: fields.required("pem")?.string()?,
+            kid: optional_string("kid")?,
+            retire_after: optional_string("retire_after")?,
+        })
+    }
+}
+
+/// Reads the keys of each participant: an object that maps a participant id to a
+/// list of [`KeySetEntry`] objects.
+///
+/// A participant listed twice keeps its last list, but the earlier one must be
+/// readable too.
+///
+/// # Errors
+/// The value is not such an object.
+pub fn read_participants(node: Node<'_>) -> Result<SortedMap<String, Vec<KeySetEntry>>, ReadError> {
+    let mut participants = SortedMap::new();
+    for (participant, list) in node.entries()? {
+        let entries = list
+            .elements()?
+            .map(KeySetEntry::read)
+            .collect::<Result<Vec<_>, _>>()?;
+        participants.insert(participant, entries);
+    }
+    Ok(participants)
+}
+
 /// Parses a key-set document and loads its keys.
 ///
 /// # Errors
@@ -186,8 +259,7 @@ pub fn parse(bytes: &[u8], max_bytes: usize) -> Result<KeySet, KeySetError> {
         });
     }
 
-    let document: KeySetDocument =
-        serde_json::from_slice(bytes).map_err(|error| KeySetError::Malformed(error.to_string()))?;
+    let document = KeySetDocument::from_json(bytes).map_err(KeySetError::Malformed)?;
     if document.format != FORMAT {
         return Err(KeySetError::UnknownFormat(document.format));
     }

@@ -22,6 +22,7 @@ pub mod request;
 pub mod rfc3339;
 pub mod rules;
 pub mod sign;
+pub mod sorted_map;
 pub mod uri;
 pub mod verdict;
 pub mod verify;

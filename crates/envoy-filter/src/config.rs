@@ -7,13 +7,21 @@
 //! error that names the field, because a misspelt field silently ignored would weaken
 //! the policy.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
+use fspiop_guard_core::json::number_to_string;
+use fspiop_guard_core::json::read::{self, ReadError};
 use fspiop_guard_core::keys::KeyStore;
 use fspiop_guard_core::keyset::{self, KeySetEntry};
+use fspiop_guard_core::sorted_map::SortedMap;
 use fspiop_guard_core::{Profile, RequestRules};
-use serde::{Deserialize, Deserializer};
+
+mod raw;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod serde_agreement;
+
+use raw::{RawConfig, RawKeySource};
 
 /// Largest plugin configuration accepted, in bytes.
 pub const MAX_CONFIG_BYTES: usize = 4 * 1024 * 1024;
@@ -21,9 +29,13 @@ pub const MAX_CONFIG_BYTES: usize = 4 * 1024 * 1024;
 /// Prefix of the headers this filter owns; a client's copies are removed.
 pub const OWN_HEADER_PREFIX: &str = "x-fspiop-guard-";
 
+/// Deepest nesting of arrays and objects parsed. A configuration nests four deep
+/// (`keys`, a participant's list, an entry), so the limit only bounds the parser's
+/// memory on hostile input.
+const MAX_DEPTH: usize = 64;
+
 /// How a request travels through the filter.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Flow {
     /// Headers go upstream at once; the body is held until it has been verified. A
     /// rejection resets the upstream stream, so the upstream never receives the body.
@@ -36,8 +48,7 @@ pub enum Flow {
 }
 
 /// Which engine does the signature arithmetic.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SignaturePath {
     /// The proxy's `verify_signature` foreign function where it covers the algorithm,
     /// ring inside the module otherwise.
@@ -51,8 +62,7 @@ pub enum SignaturePath {
 }
 
 /// What the filter does while it has no key at all.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum NoKeysMode {
     /// Answer every request that needs a signature with `no_keys.status`.
     #[default]
@@ -71,7 +81,7 @@ pub struct FilterConfig {
     /// How requests travel through the filter.
     pub flow: Flow,
     /// Keys given inline, merged with every fetched key set.
-    pub inline_keys: BTreeMap<String, Vec<KeySetEntry>>,
+    pub inline_keys: SortedMap<String, Vec<KeySetEntry>>,
     /// Where key sets are fetched from, if anywhere.
     pub key_source: Option<KeySource>,
     /// Which requests need a signature.
@@ -163,6 +173,17 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// Converts an error about a value of the wrong type, or a missing, unknown or
+/// repeated field. The field of the result is the path of the value at fault.
+impl From<ReadError> for ConfigError {
+    fn from(error: ReadError) -> ConfigError {
+        ConfigError {
+            field: error.path,
+            message: error.message,
+        }
+    }
+}
+
 fn error(field: &str, message: impl Into<String>) -> ConfigError {
     ConfigError {
         field: field.to_owned(),
@@ -170,103 +191,26 @@ fn error(field: &str, message: impl Into<String>) -> ConfigError {
     }
 }
 
-/// The configuration as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct RawConfig {
-    profile: Option<String>,
-    flow: Flow,
-    keys: BTreeMap<String, Vec<KeySetEntry>>,
-    key_source: Option<RawKeySource>,
-    request_rules: Option<RequestRules>,
-    #[serde(deserialize_with = "integer")]
-    max_body_bytes: Option<u64>,
-    #[serde(deserialize_with = "integer")]
-    reject_status: Option<u64>,
-    no_keys: RawNoKeys,
-    headers: RawHeaderNames,
-    signature_path: SignaturePath,
-    #[serde(deserialize_with = "integer")]
-    hold_timeout_ms: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct RawKeySource {
-    cluster: String,
-    authority: Option<String>,
-    path: Option<String>,
-    #[serde(deserialize_with = "integer")]
-    refresh_period_ms: Option<u64>,
-    #[serde(deserialize_with = "integer")]
-    retry_period_ms: Option<u64>,
-    #[serde(deserialize_with = "integer")]
-    timeout_ms: Option<u64>,
-    #[serde(deserialize_with = "integer")]
-    max_bytes: Option<u64>,
-    refresh_on_miss: RawRefreshOnMiss,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct RawRefreshOnMiss {
-    enabled: Option<bool>,
-    #[serde(deserialize_with = "integer")]
-    min_interval_ms: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct RawNoKeys {
-    mode: NoKeysMode,
-    #[serde(deserialize_with = "integer")]
-    status: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct RawHeaderNames {
-    verified: Option<String>,
-}
-
-/// Reads a non-negative integer, also when written as an integral float.
-///
-/// Istio passes `pluginConfig` through a protobuf `Struct`, where every number is a
-/// double, so `1048576` may arrive as `1048576.0` or `1.048576e6`.
-fn integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
-    let value = Option::<serde_json::Number>::deserialize(deserializer)?;
-    let Some(number) = value else {
-        return Ok(None);
-    };
-    if let Some(integer) = number.as_u64() {
-        return Ok(Some(integer));
-    }
-    match number.as_f64() {
-        Some(float) if float >= 0.0 && float.fract() == 0.0 && float <= 9.0e15 => {
-            Ok(Some(float as u64))
-        }
-        _ => Err(serde::de::Error::custom(format!(
-            "{number} is not a non-negative integer"
-        ))),
-    }
-}
-
-/// Checks that `value` lies in `range`, naming the field otherwise.
+/// Checks that the non-negative integer `value`, or `default` when it is missing,
+/// lies in `range`, naming the field otherwise.
 fn in_range(
     field: &str,
-    value: u64,
+    value: Option<f64>,
+    default: u64,
     range: std::ops::RangeInclusive<u64>,
     unit: &str,
 ) -> Result<u64, ConfigError> {
-    if range.contains(&value) {
-        Ok(value)
+    // Every bound and default is below 2^53, so it converts to a double exactly.
+    let value = value.unwrap_or(default as f64);
+    let (start, end) = (*range.start(), *range.end());
+    if value >= start as f64 && value <= end as f64 {
+        Ok(value as u64)
     } else {
         Err(error(
             field,
             format!(
-                "{value} is out of range; use {} to {} {unit}",
-                range.start(),
-                range.end()
+                "{} is out of range; use {start} to {end} {unit}",
+                number_to_string(value)
             ),
         ))
     }
@@ -295,15 +239,9 @@ impl FilterConfig {
             bytes
         };
 
-        let mut deserializer = serde_json::Deserializer::from_slice(text);
-        let raw: RawConfig = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-            let field = e.path().to_string();
-            let field = if field == "." { String::new() } else { field };
-            error(&field, e.into_inner().to_string())
-        })?;
-        deserializer
-            .end()
-            .map_err(|e| error("", format!("trailing data after the JSON object: {e}")))?;
+        let document =
+            read::parse_document(text, MAX_DEPTH).map_err(|e| error("", e.to_string()))?;
+        let raw = RawConfig::read(document.root())?;
 
         Self::validate(raw)
     }
@@ -321,28 +259,21 @@ impl FilterConfig {
 
         let max_body_bytes = in_range(
             "max_body_bytes",
-            raw.max_body_bytes.unwrap_or(1024 * 1024),
+            raw.max_body_bytes,
+            1024 * 1024,
             1..=64 * 1024 * 1024,
             "bytes",
         )? as usize;
-        let reject_status = in_range(
-            "reject_status",
-            raw.reject_status.unwrap_or(400),
-            400..=499,
-            "",
-        )? as u16;
+        let reject_status =
+            in_range("reject_status", raw.reject_status, 400, 400..=499, "")? as u16;
         let no_keys = NoKeys {
             mode: raw.no_keys.mode,
-            status: in_range(
-                "no_keys.status",
-                raw.no_keys.status.unwrap_or(503),
-                400..=599,
-                "",
-            )? as u16,
+            status: in_range("no_keys.status", raw.no_keys.status, 503, 400..=599, "")? as u16,
         };
         let hold_timeout_ms = in_range(
             "hold_timeout_ms",
-            raw.hold_timeout_ms.unwrap_or(10_000),
+            raw.hold_timeout_ms,
+            10_000,
             100..=120_000,
             "milliseconds",
         )?;
@@ -428,25 +359,29 @@ fn validate_key_source(raw: RawKeySource) -> Result<KeySource, ConfigError> {
 
     let refresh_period_ms = in_range(
         "key_source.refresh_period_ms",
-        raw.refresh_period_ms.unwrap_or(60_000),
+        raw.refresh_period_ms,
+        60_000,
         1_000..=86_400_000,
         "milliseconds",
     )?;
     let retry_period_ms = in_range(
         "key_source.retry_period_ms",
-        raw.retry_period_ms.unwrap_or(5_000.min(refresh_period_ms)),
+        raw.retry_period_ms,
+        5_000.min(refresh_period_ms),
         1_000..=86_400_000,
         "milliseconds",
     )?;
     let timeout_ms = in_range(
         "key_source.timeout_ms",
-        raw.timeout_ms.unwrap_or(5_000),
+        raw.timeout_ms,
+        5_000,
         100..=60_000,
         "milliseconds",
     )?;
     let max_bytes = in_range(
         "key_source.max_bytes",
-        raw.max_bytes.unwrap_or(keyset::DEFAULT_MAX_BYTES as u64),
+        raw.max_bytes,
+        keyset::DEFAULT_MAX_BYTES as u64,
         1_024..=64 * 1024 * 1024,
         "bytes",
     )? as usize;
@@ -454,7 +389,8 @@ fn validate_key_source(raw: RawKeySource) -> Result<KeySource, ConfigError> {
         enabled: raw.refresh_on_miss.enabled.unwrap_or(true),
         min_interval_ms: in_range(
             "key_source.refresh_on_miss.min_interval_ms",
-            raw.refresh_on_miss.min_interval_ms.unwrap_or(30_000),
+            raw.refresh_on_miss.min_interval_ms,
+            30_000,
             100..=86_400_000,
             "milliseconds",
         )?,
@@ -540,6 +476,101 @@ mod tests {
     fn no_key_source_is_refused() {
         let err = FilterConfig::from_json(b"{}").unwrap_err();
         assert!(err.message.contains("no key source"));
+    }
+
+    #[test]
+    fn type_errors_are_named() {
+        let cases = [
+            (
+                r#"{"key_source":{"cluster":"k","timeout_ms":"5"}}"#,
+                "key_source.timeout_ms",
+                "expected a number, found a string",
+            ),
+            (
+                r#"{"key_source":{"cluster":"k","refresh_on_miss":{"enabled":1}}}"#,
+                "key_source.refresh_on_miss.enabled",
+                "expected a boolean, found a number",
+            ),
+            (
+                r#"{"keys":{"payerfsp":[{"pem":5}]}}"#,
+                "keys.payerfsp[0].pem",
+                "expected a string, found a number",
+            ),
+            (
+                r#"{"keys":{"payerfsp":{"pem":"x"}}}"#,
+                "keys.payerfsp",
+                "expected an array, found an object",
+            ),
+            (
+                r#"{"key_source":{"cluster":"k"},"request_rules":{"methods":["POST",7]}}"#,
+                "request_rules.methods[1]",
+                "expected a string, found a number",
+            ),
+            (
+                r#"{"key_source":{"cluster":"k"},"no_keys":null}"#,
+                "no_keys",
+                "expected an object, found null",
+            ),
+            (
+                r#"{"key_source":"keysync"}"#,
+                "key_source",
+                "expected an object, found a string",
+            ),
+        ];
+        for (text, field, message) in cases {
+            let err = FilterConfig::from_json(text.as_bytes()).unwrap_err();
+            assert_eq!(err.field, field, "{text}");
+            assert_eq!(err.message, message, "{text}");
+        }
+    }
+
+    #[test]
+    fn unknown_variant_is_named() {
+        let err = FilterConfig::from_json(with_source(r#","flow":"fast""#).as_bytes()).unwrap_err();
+        assert_eq!(err.field, "flow");
+        assert_eq!(
+            err.message,
+            "unknown variant `fast`, expected one of `stream`, `hold-headers`"
+        );
+    }
+
+    #[test]
+    fn repeated_field_is_named() {
+        let err = FilterConfig::from_json(
+            br#"{"key_source":{"cluster":"k","timeout_ms":100,"timeout_ms":200}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.field, "key_source.timeout_ms");
+        assert_eq!(err.message, "duplicate field `timeout_ms`");
+    }
+
+    #[test]
+    fn non_integers_are_named() {
+        let cases = [
+            ("-1", "-1 is not a non-negative integer"),
+            ("1e400", "Infinity is not a non-negative integer"),
+            ("1e300", "1e+300 is out of range; use 1 to 67108864 bytes"),
+            (
+                "18446744073709551616",
+                "18446744073709552000 is out of range; use 1 to 67108864 bytes",
+            ),
+        ];
+        for (number, message) in cases {
+            let text = with_source(&format!(r#","max_body_bytes":{number}"#));
+            let err = FilterConfig::from_json(text.as_bytes()).unwrap_err();
+            assert_eq!(err.field, "max_body_bytes", "{number}");
+            assert_eq!(err.message, message, "{number}");
+        }
+    }
+
+    #[test]
+    fn invalid_json_names_offset() {
+        let err = FilterConfig::from_json(br#"{"key_source":}"#).unwrap_err();
+        assert_eq!(err.field, "");
+        assert_eq!(
+            err.message,
+            "invalid JSON at byte offset 14: expected a JSON value"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use fspiop_guard_core::json;
 use fspiop_guard_core::keys::KeyStore;
 use fspiop_guard_core::keyset::{self, KeySetError};
 use fspiop_guard_core::{
@@ -144,7 +145,9 @@ impl Reply {
 
 /// Quotes a string as JSON.
 fn json_string(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
+    let mut quoted = String::with_capacity(text.len() + 2);
+    json::quote_js_string(&json::JsString::from_str(text), &mut quoted);
+    quoted
 }
 
 /// What to do after the request headers.
@@ -476,6 +479,14 @@ mod tests {
     #[test]
     fn sf_string_escapes_quotes_and_encodes_non_ascii() {
         assert_eq!(sf_string("a\"b\\c%é"), "\"a\\\"b\\\\c%25%C3%A9\"");
+    }
+
+    #[test]
+    fn json_string_matches_serde_json() {
+        let mut text: String = (0u8..0x80).map(char::from).collect();
+        text.push_str("é€😀\u{2028}\u{FEFF}");
+        assert_eq!(json_string(&text), serde_json::to_string(&text).unwrap());
+        assert_eq!(json_string(""), "\"\"");
     }
 
     #[test]

@@ -24,10 +24,11 @@
 use std::fmt;
 
 mod parse;
+pub mod read;
 mod stringify;
 
 pub use parse::parse;
-pub use stringify::{quote_js_string, stringify, stringify_into};
+pub use stringify::{number_to_string, quote_js_string, stringify, stringify_into};
 
 /// A JavaScript string: a sequence of UTF-16 code units, lone surrogates allowed.
 ///

@@ -32,6 +32,23 @@ const NORMAL_EXPONENTS: std::ops::RangeInclusive<i64> = -290..=290;
 /// than `limits.max_depth`. [`JsonError::Syntax`] with the byte offset of the
 /// first character that `JSON.parse` would reject.
 pub fn parse(text: &str, limits: &Limits) -> Result<Parsed, JsonError> {
+    parse_with(text, limits, Duplicates::Merge)
+}
+
+/// The handling of a key that repeats in one object.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Duplicates {
+    /// Keep the last value in the first position, as `JSON.parse` does.
+    Merge,
+    /// Keep every member in document order, so the object may repeat a key.
+    Keep,
+}
+
+pub(super) fn parse_with(
+    text: &str,
+    limits: &Limits,
+    duplicates: Duplicates,
+) -> Result<Parsed, JsonError> {
     if text.len() > limits.max_bytes {
         return Err(JsonError::TooLarge {
             len: text.len(),
@@ -45,6 +62,7 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Parsed, JsonError> {
         pos: 0,
         report: ParseReport::default(),
         hasher: RandomState::new(),
+        duplicates,
     };
     let value = parser.parse_document(limits.max_depth)?;
     Ok(Parsed {
@@ -60,6 +78,7 @@ struct Parser<'a> {
     pos: usize,
     report: ParseReport,
     hasher: RandomState,
+    duplicates: Duplicates,
 }
 
 /// An array or object whose closing bracket has not been read yet.
@@ -118,6 +137,13 @@ impl ObjectBuilder {
             }
             _ => {}
         }
+    }
+
+    /// Adds the pending key with `value` after the other members, even if the
+    /// key is already there.
+    fn push(&mut self, value: Value) {
+        let key = std::mem::take(&mut self.key);
+        self.members.push((key, value));
     }
 
     /// Returns the position of the member named `key`. `hash` is the key's
@@ -235,7 +261,12 @@ impl Parser<'_> {
                         }
                     }
                     Some(Frame::Object(mut builder)) => {
-                        builder.insert(value, &self.hasher, &mut self.report);
+                        match self.duplicates {
+                            Duplicates::Merge => {
+                                builder.insert(value, &self.hasher, &mut self.report);
+                            }
+                            Duplicates::Keep => builder.push(value),
+                        }
                         self.skip_whitespace();
                         match self.peek() {
                             Some(b',') => {

@@ -2,10 +2,10 @@
 //! configuration, the parsed keys, the requests it holds, and the stats.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
 
+use fspiop_guard_core::sorted_map::SortedMap;
 use log::{info, warn};
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{Bytes, MetricType, Status};
@@ -49,11 +49,11 @@ pub struct Worker {
     /// Token of this worker's periodic fetch, while one is in flight.
     pub fetch_token: Option<u32>,
     /// Streams waiting on the worker, by context id, with their deadline (unix ns).
-    held: BTreeMap<u32, (u64, Rc<RefCell<StreamState>>)>,
+    held: SortedMap<u32, (u64, Rc<RefCell<StreamState>>)>,
     /// Refreshes on a miss in flight, by participant: the token and the waiting streams.
-    refreshing: BTreeMap<String, (u32, Vec<u32>)>,
+    refreshing: SortedMap<String, (u32, Vec<u32>)>,
     /// Stat ids by name.
-    metrics: BTreeMap<String, u32>,
+    metrics: SortedMap<String, u32>,
     /// Set once the proxy said it has no `verify_signature`.
     foreign_missing: bool,
 }
@@ -80,9 +80,9 @@ impl Worker {
             keys: Rc::new(keys),
             keyset_cas: None,
             fetch_token: None,
-            held: BTreeMap::new(),
-            refreshing: BTreeMap::new(),
-            metrics: BTreeMap::new(),
+            held: SortedMap::new(),
+            refreshing: SortedMap::new(),
+            metrics: SortedMap::new(),
             foreign_missing: false,
         }
     }
