@@ -100,7 +100,7 @@ impl fmt::Display for KeySetError {
             ),
             KeySetError::BadVersion => write!(
                 f,
-                "key set version must be a non-empty string of at most {MAX_VERSION_BYTES} bytes"
+                "key set version must be 1 to {MAX_VERSION_BYTES} printable ASCII characters other than '\"' and space"
             ),
             KeySetError::BadEntry {
                 participant,
@@ -162,12 +162,10 @@ impl KeySetDocument {
     /// Reads a document from JSON text. Only the shape is checked: the `format`,
     /// `version` and keys are checked by [`parse`].
     ///
-    /// A member not in the format, or a field given twice, is an error. A
-    /// participant listed twice keeps its last list, but both must have the shape.
-    ///
     /// # Errors
-    /// The text is not JSON, or a member is missing, unknown, repeated or of the
-    /// wrong type. The message names the member by its path.
+    /// The text is not JSON, a member is missing, unknown, repeated or of the wrong
+    /// type, or a participant is listed twice. The message names the member by its
+    /// path.
     pub fn from_json(bytes: &[u8]) -> Result<KeySetDocument, String> {
         let document = read::parse_document(bytes, MAX_DEPTH).map_err(|error| error.to_string())?;
         let root = document.root();
@@ -227,11 +225,9 @@ impl KeySetEntry {
 /// Reads the keys of each participant: an object that maps a participant id to a
 /// list of [`KeySetEntry`] objects.
 ///
-/// A participant listed twice keeps its last list, but the earlier one must be
-/// readable too.
-///
 /// # Errors
-/// The value is not such an object.
+/// The value is not such an object, or names a participant twice: two lists for one
+/// participant are a mistake in whatever wrote them, and keeping either would hide it.
 pub fn read_participants(node: Node<'_>) -> Result<SortedMap<String, Vec<KeySetEntry>>, ReadError> {
     let mut participants = SortedMap::new();
     for (participant, list) in node.entries()? {
@@ -239,6 +235,11 @@ pub fn read_participants(node: Node<'_>) -> Result<SortedMap<String, Vec<KeySetE
             .elements()?
             .map(KeySetEntry::read)
             .collect::<Result<Vec<_>, _>>()?;
+        if participants.contains_key(&participant) {
+            return Err(list.error(format!(
+                "participant {participant:?} is listed twice; merge its keys into one list"
+            )));
+        }
         participants.insert(participant, entries);
     }
     Ok(participants)
@@ -263,7 +264,15 @@ pub fn parse(bytes: &[u8], max_bytes: usize) -> Result<KeySet, KeySetError> {
     if document.format != FORMAT {
         return Err(KeySetError::UnknownFormat(document.format));
     }
-    if document.version.is_empty() || document.version.len() > MAX_VERSION_BYTES {
+    // The version goes into an `if-none-match` header and into logs: printable
+    // ASCII without the quote that delimits an entity tag.
+    if document.version.is_empty()
+        || document.version.len() > MAX_VERSION_BYTES
+        || !document
+            .version
+            .bytes()
+            .all(|b| (0x21..=0x7e).contains(&b) && b != b'"')
+    {
         return Err(KeySetError::BadVersion);
     }
     let generated_at = match &document.generated_at {

@@ -128,8 +128,12 @@ pub struct RefreshOnMiss {
     /// Whether a miss triggers a refresh.
     pub enabled: bool,
     /// Least time between two refreshes for the same participant, in milliseconds,
-    /// across all worker VMs.
+    /// across all worker VMs. Participants the key set does not name share one such
+    /// limit: their names are unauthenticated input.
     pub min_interval_ms: u64,
+    /// Least time between any two refreshes on a miss, whatever the participant, in
+    /// milliseconds, across all worker VMs.
+    pub global_min_interval_ms: u64,
 }
 
 /// Behaviour while no key is loaded.
@@ -283,24 +287,30 @@ impl FilterConfig {
             .verified
             .unwrap_or_else(|| format!("{OWN_HEADER_PREFIX}verified"))
             .to_ascii_lowercase();
-        if verified.is_empty()
-            || !verified
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return Err(error(
-                "headers.verified",
-                format!("{verified:?} is not a header name; use letters, digits and '-'"),
-            ));
-        }
+        check_verified_header_name(&verified)?;
 
         let key_source = raw.key_source.map(validate_key_source).transpose()?;
 
-        // Inline keys are loaded once here so a bad one refuses the configuration.
+        // Inline keys are loaded once here so a bad one refuses the configuration. A
+        // key-set document may carry a PEM that does not parse (its participant is
+        // then unusable), but an operator's own inline key must load.
         let mut probe = KeyStore::new();
         for (participant, entries) in &raw.keys {
-            keyset::load_entries(&mut probe, participant, entries)
-                .map_err(|e| error(&format!("keys.{participant}"), e.to_string()))?;
+            let field = format!("keys.{participant}");
+            if entries.is_empty() {
+                return Err(error(
+                    &field,
+                    "empty list; give the participant's keys or remove it",
+                ));
+            }
+            let notes = keyset::load_entries(&mut probe, participant, entries)
+                .map_err(|e| error(&field, e.to_string()))?;
+            if let Some(note) = notes.first() {
+                return Err(error(
+                    &field,
+                    format!("{note}; give a PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE PEM"),
+                ));
+            }
         }
         if raw.keys.is_empty() && key_source.is_none() {
             return Err(error(
@@ -310,16 +320,7 @@ impl FilterConfig {
         }
 
         let request_rules = raw.request_rules.unwrap_or_default();
-        if let Some(method) = request_rules
-            .methods
-            .iter()
-            .find(|m| m.is_empty() || !m.bytes().all(|b| b.is_ascii_uppercase()))
-        {
-            return Err(error(
-                "request_rules.methods",
-                format!("{method:?} is not an upper-case HTTP method"),
-            ));
-        }
+        check_request_rules(&request_rules)?;
 
         Ok(FilterConfig {
             profile,
@@ -338,6 +339,99 @@ impl FilterConfig {
     }
 }
 
+/// Checks the name of the header added to verified requests.
+///
+/// The filter removes a client's copy of this header and overwrites it on every
+/// verified request, so it must not be a header the request already needs (framing,
+/// `host`, the FSPIOP headers) or one Envoy reserves. Only `x-` names qualify.
+fn check_verified_header_name(name: &str) -> Result<(), ConfigError> {
+    let field = "headers.verified";
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(error(
+            field,
+            format!("{name:?} is not a header name; use letters, digits and '-'"),
+        ));
+    }
+    if !name.starts_with("x-") || name.len() < 3 {
+        return Err(error(
+            field,
+            format!(
+                "{name:?} could collide with a request header; use a name that starts with x-, for example x-fspiop-guard-verified"
+            ),
+        ));
+    }
+    if let Some(reserved) = ["x-envoy-", "x-forwarded-", "x-request-id"]
+        .into_iter()
+        .find(|prefix| name.starts_with(prefix))
+    {
+        return Err(error(
+            field,
+            format!("{name:?} is in Envoy's {reserved} namespace; pick another x- name"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks request rules that would silently turn verification off.
+fn check_request_rules(rules: &RequestRules) -> Result<(), ConfigError> {
+    if rules.methods.is_empty() {
+        return Err(error(
+            "request_rules.methods",
+            "empty, so no request would be verified; list the methods that need a signature, for example [\"POST\", \"PUT\", \"PATCH\"]",
+        ));
+    }
+    if let Some(method) = rules
+        .methods
+        .iter()
+        .find(|m| m.is_empty() || !m.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        return Err(error(
+            "request_rules.methods",
+            format!("{method:?} is not an upper-case HTTP method"),
+        ));
+    }
+    if let Some(path) = rules
+        .exempt_paths
+        .iter()
+        .find(|p| !p.starts_with('/') || p.len() < 2)
+    {
+        return Err(error(
+            "request_rules.exempt_paths",
+            format!(
+                "{path:?} is not an exempt path; give a path of one or more segments that starts with '/', for example \"/health\""
+            ),
+        ));
+    }
+    if !rules.path_prefix.is_empty() && !rules.path_prefix.starts_with('/') {
+        return Err(error(
+            "request_rules.path_prefix",
+            format!("{:?} must be empty or start with '/'", rules.path_prefix),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a value the filter sends as a header of its key fetch: printable ASCII
+/// without spaces, so it can neither break the request nor add a header.
+fn check_header_value(field: &str, value: &str) -> Result<(), ConfigError> {
+    if value.is_empty() {
+        return Err(error(field, "must not be empty"));
+    }
+    if let Some(bad) = value.bytes().find(|b| !(0x21..=0x7e).contains(b)) {
+        return Err(error(
+            field,
+            format!(
+                "{value:?} holds byte 0x{bad:02x}; use printable ASCII without spaces (percent-encode the rest)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn validate_key_source(raw: RawKeySource) -> Result<KeySource, ConfigError> {
     if raw.cluster.trim().is_empty() {
         return Err(error(
@@ -346,10 +440,9 @@ fn validate_key_source(raw: RawKeySource) -> Result<KeySource, ConfigError> {
         ));
     }
     let authority = raw.authority.unwrap_or_else(|| raw.cluster.clone());
-    if authority.is_empty() {
-        return Err(error("key_source.authority", "must not be empty"));
-    }
+    check_header_value("key_source.authority", &authority)?;
     let path = raw.path.unwrap_or_else(|| "/keyset".to_owned());
+    check_header_value("key_source.path", &path)?;
     if !path.starts_with('/') {
         return Err(error(
             "key_source.path",
@@ -392,6 +485,13 @@ fn validate_key_source(raw: RawKeySource) -> Result<KeySource, ConfigError> {
             raw.refresh_on_miss.min_interval_ms,
             30_000,
             100..=86_400_000,
+            "milliseconds",
+        )?,
+        global_min_interval_ms: in_range(
+            "key_source.refresh_on_miss.global_min_interval_ms",
+            raw.refresh_on_miss.global_min_interval_ms,
+            1_000,
+            0..=86_400_000,
             "milliseconds",
         )?,
     };

@@ -51,7 +51,14 @@ impl RequestHead {
     ///
     /// Values are decoded as Latin-1, byte for byte, as Node.js decodes them, so a
     /// non-UTF-8 value is kept and judged by the verifier instead of trapping.
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> RequestHead {
+    ///
+    /// Headers in this filter's namespace and `verified_header` (the configured name
+    /// of the header it adds) are collected in `own_headers` for removal: a client's
+    /// copy is a forgery.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+        verified_header: &str,
+    ) -> RequestHead {
         let mut head = RequestHead::default();
         let mut authority = None;
         let mut has_host = false;
@@ -63,7 +70,7 @@ impl RequestHead {
                 ":authority" => authority = Some(value),
                 _ if name.starts_with(':') => {}
                 _ => {
-                    if name.starts_with(OWN_HEADER_PREFIX) {
+                    if name.starts_with(OWN_HEADER_PREFIX) || name == verified_header {
                         if !head.own_headers.iter().any(|n| n == name) {
                             head.own_headers.push(name.to_owned());
                         }
@@ -87,6 +94,27 @@ impl RequestHead {
     pub fn source(&self) -> Option<String> {
         self.headers.get("fspiop-source").map(|s| s.into_owned())
     }
+}
+
+/// Longest message carried in a reply; the verifier's messages quote header values,
+/// which a client can make as long as the proxy's header limit.
+pub const MAX_MESSAGE_BYTES: usize = 512;
+
+/// Returns `text` cut to at most `max` bytes on a character boundary, with a note of
+/// the full length when it was cut, for logs and replies that quote client input.
+pub fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!(
+        "{}...[{} bytes in all]",
+        text.get(..end).unwrap_or_default(),
+        text.len()
+    ))
 }
 
 /// Decodes bytes as Latin-1 (each byte is one code point).
@@ -121,7 +149,10 @@ impl Reply {
         let _ = write!(
             body,
             r#"{{"errorInformation":{{"errorCode":"{code}","errorDescription":{},"extensionList":{{"extension":[{{"key":"{REASON_EXTENSION_KEY}","value":"{reason}"}}]}}}}}}"#,
-            json_string(&format!("{description} - {message}")),
+            json_string(&format!(
+                "{description} - {}",
+                clip(message, MAX_MESSAGE_BYTES)
+            )),
         );
         Reply {
             status,
@@ -236,9 +267,8 @@ impl Keys {
 
     fn merge_inline(&mut self, config: &FilterConfig) {
         for (participant, entries) in &config.inline_keys {
-            // Inline keys were validated in on_configure. A key already in the fetched
-            // set is a duplicate to skip, not an error. A key that does not parse
-            // stays, so that its participant is recorded as unusable.
+            // Inline keys were validated in on_configure, so each one parses. A key
+            // already in the fetched set is a duplicate to skip, not an error.
             let fresh: Vec<_> = entries
                 .iter()
                 .filter(|entry| {
@@ -283,8 +313,10 @@ pub enum Judgement {
     /// The signature matches none of the participant's current keys: refresh the key
     /// set once, then judge again.
     Refresh {
-        /// The participant whose keys to refresh.
-        participant: String,
+        /// The participant whose keys to refresh, or `None` for a participant the key
+        /// set does not name. Unknown names come from unauthenticated headers, so they
+        /// share one rate limit and are never used as keys of shared state.
+        participant: Option<String>,
         /// The reply to send if the refresh does not help.
         reply: Reply,
     },
@@ -369,7 +401,13 @@ pub fn judge(config: &FilterConfig, inputs: &Inputs<'_>) -> Judgement {
         Some(reason) => {
             let reply = Reply::for_verdict(config.reject_status, reason, &verdict);
             match (inputs.may_refresh && depends_on_keys(reason), head.source()) {
-                (true, Some(participant)) => Judgement::Refresh { participant, reply },
+                (true, Some(source)) => {
+                    let known = inputs.keys.store.participants().any(|p| p == source);
+                    Judgement::Refresh {
+                        participant: known.then_some(source),
+                        reply,
+                    }
+                }
                 _ => Judgement::Reject(reply),
             }
         }
@@ -431,25 +469,38 @@ mod tests {
 
     #[test]
     fn head_takes_host_from_authority_and_collects_own_headers() {
-        let head = RequestHead::from_pairs([
-            (":method", &b"POST"[..]),
-            (":path", b"/quotes?x=1"),
-            (":authority", b"hub.example"),
-            ("content-length", b"12"),
-            ("x-fspiop-guard-verified", b"forged"),
-            ("x-fspiop-guard-verified", b"forged again"),
-        ]);
+        let head = RequestHead::from_pairs(
+            [
+                (":method", &b"POST"[..]),
+                (":path", b"/quotes?x=1"),
+                (":authority", b"hub.example"),
+                ("content-length", b"12"),
+                ("x-fspiop-guard-verified", b"forged"),
+                ("x-fspiop-guard-verified", b"forged again"),
+                ("x-dfsp-verified", b"forged"),
+            ],
+            "x-dfsp-verified",
+        );
         assert_eq!(head.method, "POST");
         assert_eq!(head.target, "/quotes?x=1");
         assert_eq!(head.headers.get("host").as_deref(), Some("hub.example"));
         assert_eq!(head.content_length, Some(12));
-        assert_eq!(head.own_headers, vec!["x-fspiop-guard-verified".to_owned()]);
+        assert_eq!(
+            head.own_headers,
+            vec![
+                "x-fspiop-guard-verified".to_owned(),
+                "x-dfsp-verified".to_owned()
+            ]
+        );
         assert_eq!(head.headers.get("x-fspiop-guard-verified"), None);
     }
 
     #[test]
     fn non_utf8_header_values_decode_as_latin1() {
-        let head = RequestHead::from_pairs([("fspiop-source", &b"dfsp\xe9"[..])]);
+        let head = RequestHead::from_pairs(
+            [("fspiop-source", &b"dfsp\xe9"[..])],
+            "x-fspiop-guard-verified",
+        );
         assert_eq!(head.source().as_deref(), Some("dfsp\u{e9}"));
     }
 
@@ -487,6 +538,14 @@ mod tests {
         text.push_str("é€😀\u{2028}\u{FEFF}");
         assert_eq!(json_string(&text), serde_json::to_string(&text).unwrap());
         assert_eq!(json_string(""), "\"\"");
+    }
+
+    #[test]
+    fn clip_cuts_long_values_on_a_character_boundary() {
+        assert_eq!(clip("short", 8), "short");
+        assert_eq!(clip("ééééé", 5), "éé...[10 bytes in all]");
+        let reply = Reply::new(400, "3105", "Invalid signature", "X", &"s".repeat(50_000));
+        assert!(reply.body.len() < 1024, "{}", reply.body.len());
     }
 
     #[test]

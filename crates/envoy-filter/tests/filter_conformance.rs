@@ -16,14 +16,16 @@
 mod support;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use fspiop_guard_core::keys::KeyStore;
+use fspiop_guard_core::keyset::{KeySetDocument, KeySetEntry};
 use fspiop_guard_core::{
     Headers, Profile, Request, RequestRules, RingVerifier, VerifyContext, verify,
 };
-use proxy_wasm_host::HttpRequest;
+use proxy_wasm_host::{CallReply, HttpRequest};
 use serde_json::Value;
-use support::Decision;
+use support::{Decision, KEY_CLUSTER};
 
 /// `Date` of the corpus requests: Wed, 13 May 2026 14:39:12 GMT.
 const CORPUS_TIME: u64 = 1_778_683_152;
@@ -123,23 +125,28 @@ fn host_request(case: &Value, chunk: usize) -> HttpRequest {
     out
 }
 
-fn plugin_config(case: &Value, signature_path: &str) -> String {
-    let keys: Vec<String> = case["keys"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(participant, pem)| {
-            format!(
-                "{}:[{{\"pem\":{}}}]",
-                serde_json::to_string(participant).unwrap(),
-                serde_json::to_string(pem.as_str().unwrap_or_default()).unwrap()
-            )
-        })
-        .collect();
+/// The plugin configuration: keys come from the key endpoint, as keysync serves them,
+/// because a case's key may be one that does not parse, which an inline key may not be.
+fn plugin_config(signature_path: &str) -> String {
     format!(
-        r#"{{"profile":"mojaloop-sdk","keys":{{{}}},"request_rules":{RULES_JSON},"signature_path":"{signature_path}","max_body_bytes":67108864}}"#,
-        keys.join(",")
+        r#"{{"profile":"mojaloop-sdk","key_source":{{"cluster":"{KEY_CLUSTER}","refresh_on_miss":{{"enabled":false}}}},"request_rules":{RULES_JSON},"signature_path":"{signature_path}","max_body_bytes":67108864}}"#
     )
+}
+
+/// The key-set document with the case's keys. A participant no case uses holds a
+/// valid key, so that a case whose only key does not parse still loads as a key set
+/// (a set without any usable key is refused and the filter keeps waiting for keys).
+fn keyset_document(case: &Value) -> String {
+    let mut document = KeySetDocument::new("1");
+    for (participant, pem) in case["keys"].as_object().unwrap() {
+        document.push(
+            participant,
+            KeySetEntry::pem(pem.as_str().unwrap_or_default()),
+        );
+    }
+    let filler = support::public_pem(&support::signing_key("payerfsp.key.pem"));
+    document.push("fspiop-guard-conformance-filler", KeySetEntry::pem(filler));
+    document.to_json()
 }
 
 /// Signature checks made by the foreign function and inside the module.
@@ -155,11 +162,15 @@ fn filter_decision(
     chunk: usize,
     counts: &mut PathCounts,
 ) -> Decision {
-    let mut config = support::host_config(&plugin_config(case, "auto"));
+    let mut config = support::host_config(&plugin_config("auto"));
     config.start_unix_nanos = CORPUS_TIME * 1_000_000_000;
     config.verify_signature_foreign_function = foreign_function;
     config.buffer_limit_bytes = 64 * 1024 * 1024;
     let mut host = support::start(config);
+    let document = keyset_document(case);
+    host.set_http_call_handler(Box::new(move |_call| CallReply::ok(document.clone())));
+    host.advance(Duration::from_secs(1)).unwrap();
+    assert_eq!(host.metric("fspiop_guard.keys.fetch_ok"), Some(1));
     let mut decision = support::send(&mut host, &host_request(case, chunk));
     counts.foreign += host
         .metric("fspiop_guard.signature_checks.foreign_function")

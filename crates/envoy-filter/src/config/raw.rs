@@ -44,6 +44,7 @@ pub(super) struct RawKeySource {
 pub(super) struct RawRefreshOnMiss {
     pub(super) enabled: Option<bool>,
     pub(super) min_interval_ms: Option<f64>,
+    pub(super) global_min_interval_ms: Option<f64>,
 }
 
 #[derive(Debug, Default)]
@@ -165,13 +166,17 @@ impl RawKeySource {
 
 impl RawRefreshOnMiss {
     fn read(node: Node<'_>) -> Result<RawRefreshOnMiss, ConfigError> {
-        let fields = node.fields(&["enabled", "min_interval_ms"], Unknown::Reject)?;
+        let fields = node.fields(
+            &["enabled", "min_interval_ms", "global_min_interval_ms"],
+            Unknown::Reject,
+        )?;
         Ok(RawRefreshOnMiss {
             enabled: fields
                 .optional("enabled")
                 .map(|node| node.boolean())
                 .transpose()?,
             min_interval_ms: integer(&fields, "min_interval_ms")?,
+            global_min_interval_ms: integer(&fields, "global_min_interval_ms")?,
         })
     }
 }

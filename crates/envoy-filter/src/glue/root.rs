@@ -172,6 +172,13 @@ impl RootContext for Root {
         worker.borrow_mut().sync_shared_keys();
         self.fetch_if_due(&worker);
         self.expire_holds(&worker);
+
+        // Streams whose refresh went away with the stream that sent it: judge them
+        // with the keys there are now, without another refresh.
+        let orphans = worker.borrow_mut().take_orphans();
+        for (id, state) in orphans {
+            stream::resume(&worker, id, &state);
+        }
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {

@@ -123,7 +123,9 @@ impl Stream {
             worker.borrow_mut().judge(&st, true)
         };
         if let Judgement::Refresh { participant, reply } = &judgement {
-            let started = worker.borrow_mut().start_refresh(self.id, participant);
+            let started = worker
+                .borrow_mut()
+                .start_refresh(self.id, participant.as_deref());
             if started {
                 let mut st = self.state.borrow_mut();
                 st.phase = Phase::Refreshing;
@@ -185,15 +187,18 @@ impl HttpContext for Stream {
                 "the filter has no valid configuration",
             ));
         };
+        let config = Rc::clone(&worker.borrow().config);
         let pairs = hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default();
-        let head = RequestHead::from_pairs(pairs.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
+        let head = RequestHead::from_pairs(
+            pairs.iter().map(|(n, v)| (n.as_str(), v.as_slice())),
+            &config.headers.verified,
+        );
 
         // Headers in our namespace are ours to set: a client's copy is a forgery.
         for name in &head.own_headers {
             let _ = hostcalls::remove_map_value(MapType::HttpRequestHeaders, name);
         }
 
-        let config = Rc::clone(&worker.borrow().config);
         match policy::on_head(&config, &head) {
             HeadDecision::PassThrough => {
                 worker.borrow_mut().count(stats::NOT_REQUIRED, 1);

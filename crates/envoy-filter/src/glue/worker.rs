@@ -11,7 +11,7 @@ use proxy_wasm::hostcalls;
 use proxy_wasm::types::{Bytes, MetricType, Status};
 
 use crate::config::{FilterConfig, KeySource};
-use crate::policy::{self, Inputs, Judgement, Keys, Reply};
+use crate::policy::{self, Inputs, Judgement, Keys, Reply, clip};
 use crate::signature::{ForeignError, PathCounts, ProxyVerifier};
 
 use super::stream::StreamState;
@@ -20,8 +20,19 @@ use super::stream::StreamState;
 pub const SHARED_KEYSET: &str = "fspiop-guard.keyset";
 /// Shared-data key holding the time of the next scheduled fetch (unix ns, decimal).
 pub const SHARED_NEXT_FETCH: &str = "fspiop-guard.next-fetch";
-/// Shared-data key prefix holding, per participant, the time of the last refresh on a miss.
+/// Shared-data key prefix holding, per participant the key set names, the time of the
+/// last refresh on a miss.
 pub const SHARED_REFRESH_PREFIX: &str = "fspiop-guard.refresh.";
+/// Shared-data key holding the time of the last refresh on a miss for a participant the
+/// key set does not name. Such names are unauthenticated, so they share this one entry.
+pub const SHARED_REFRESH_UNKNOWN: &str = "fspiop-guard.refresh-unknown-participant";
+/// Shared-data key holding the time of the last refresh on a miss for any participant.
+pub const SHARED_REFRESH_ANY: &str = "fspiop-guard.refresh-any";
+
+/// Rejection lines a worker logs per second; the rest are counted and summed up.
+const REJECTION_LOG_LINES_PER_SECOND: u32 = 20;
+/// Longest client value (method, path, `FSPIOP-Source`) quoted in a log line.
+const MAX_LOGGED_VALUE_BYTES: usize = 128;
 
 /// Foreign function Envoy registers for signature checks.
 const VERIFY_SIGNATURE: &str = "verify_signature";
@@ -50,12 +61,31 @@ pub struct Worker {
     pub fetch_token: Option<u32>,
     /// Streams waiting on the worker, by context id, with their deadline (unix ns).
     held: SortedMap<u32, (u64, Rc<RefCell<StreamState>>)>,
-    /// Refreshes on a miss in flight, by participant: the token and the waiting streams.
-    refreshing: SortedMap<String, (u32, Vec<u32>)>,
+    /// Refreshes on a miss in flight, by participant (`None` for the participants the
+    /// key set does not name).
+    refreshing: SortedMap<Option<String>, Refresh>,
+    /// Streams whose refresh went away with the stream that sent it, to judge again
+    /// at the next tick.
+    orphans: Vec<u32>,
+    /// Rejection log lines in the current second: (second, lines logged, lines held back).
+    log_budget: (u64, u32, u32),
     /// Stat ids by name.
     metrics: SortedMap<String, u32>,
     /// Set once the proxy said it has no `verify_signature`.
     foreign_missing: bool,
+}
+
+/// A key refresh on a miss, in flight.
+///
+/// The callout belongs to the stream that sent it: Envoy cancels it when that stream
+/// ends, so the refresh is dropped with its initiator and its waiters are judged again.
+struct Refresh {
+    /// Token of the callout.
+    token: u32,
+    /// Context id of the stream that sent the callout.
+    initiator: u32,
+    /// Other streams waiting for the answer.
+    waiters: Vec<u32>,
 }
 
 pub type SharedWorker = Rc<RefCell<Worker>>;
@@ -82,6 +112,8 @@ impl Worker {
             fetch_token: None,
             held: SortedMap::new(),
             refreshing: SortedMap::new(),
+            orphans: Vec::new(),
+            log_budget: (0, 0, 0),
             metrics: SortedMap::new(),
             foreign_missing: false,
         }
@@ -357,15 +389,46 @@ impl Worker {
             Judgement::Accept { .. } => self.count(stats::VERIFIED, 1),
             Judgement::Reject(reply) | Judgement::Refresh { reply, .. } => {
                 self.reject_stat(reply);
+                if self.may_log_rejection() {
+                    info!(
+                        "rejected {} {} from {:?} with {} {}: {}",
+                        clip(&state.head.method, MAX_LOGGED_VALUE_BYTES),
+                        clip(&state.head.target, MAX_LOGGED_VALUE_BYTES),
+                        clip(
+                            &state.head.source().unwrap_or_default(),
+                            MAX_LOGGED_VALUE_BYTES
+                        ),
+                        reply.status,
+                        reply.reason,
+                        reply.body
+                    );
+                }
+            }
+        }
+    }
+
+    /// Returns true when a rejection may be logged: at most
+    /// [`REJECTION_LOG_LINES_PER_SECOND`] per second, so a flood of bad requests
+    /// cannot flood the log. The stats still count every rejection.
+    fn may_log_rejection(&mut self) -> bool {
+        let second = now_ns() / 1_000_000_000;
+        let (current, logged, held_back) = &mut self.log_budget;
+        if *current != second {
+            if *held_back > 0 {
                 info!(
-                    "rejected {} {} from {:?} with {}: {}",
-                    state.head.method,
-                    state.head.target,
-                    state.head.source().unwrap_or_default(),
-                    reply.reason,
-                    reply.body
+                    "{held_back} more rejections in second {current} were not logged; the fspiop_guard.rejected.* stats count them all"
                 );
             }
+            *current = second;
+            *logged = 0;
+            *held_back = 0;
+        }
+        if *logged < REJECTION_LOG_LINES_PER_SECOND {
+            *logged += 1;
+            true
+        } else {
+            *held_back += 1;
+            false
         }
     }
 
@@ -385,12 +448,33 @@ impl Worker {
         self.held.insert(context_id, (deadline, state));
     }
 
-    /// Releases a stream from the held list (answered, or gone).
+    /// Releases a stream from the held list (answered, or gone). A refresh the stream
+    /// sent is dropped with it, since Envoy cancels the callout, and the streams that
+    /// waited for it are judged again at the next tick.
     pub fn release(&mut self, context_id: u32) {
         self.held.remove(&context_id);
-        for (_, waiters) in self.refreshing.values_mut() {
-            waiters.retain(|id| *id != context_id);
+        let abandoned: Vec<Option<String>> = self
+            .refreshing
+            .iter()
+            .filter(|(_, refresh)| refresh.initiator == context_id)
+            .map(|(participant, _)| participant.clone())
+            .collect();
+        for participant in abandoned {
+            if let Some(refresh) = self.refreshing.remove(&participant) {
+                self.orphans.extend(refresh.waiters);
+            }
         }
+        for refresh in self.refreshing.values_mut() {
+            refresh.waiters.retain(|id| *id != context_id);
+        }
+    }
+
+    /// Held streams whose refresh was dropped, to judge again now.
+    pub fn take_orphans(&mut self) -> Vec<(u32, Rc<RefCell<StreamState>>)> {
+        std::mem::take(&mut self.orphans)
+            .into_iter()
+            .filter_map(|id| self.held.get(&id).map(|(_, state)| (id, Rc::clone(state))))
+            .collect()
     }
 
     /// Streams held past their deadline.
@@ -406,32 +490,30 @@ impl Worker {
             .collect()
     }
 
-    /// Starts a refresh of `participant`'s keys for the stream `context_id`, or
-    /// joins the one in flight on this worker. Returns false when the refresh is
-    /// rate-limited or cannot be sent.
-    pub fn start_refresh(&mut self, context_id: u32, participant: &str) -> bool {
-        if let Some((_, waiters)) = self.refreshing.get_mut(participant) {
-            waiters.push(context_id);
+    /// Starts a refresh of `participant`'s keys for the stream `context_id`, or joins
+    /// the one in flight on this worker. `participant` is `None` for a name the key set
+    /// does not hold. Returns false when the refresh is rate-limited or cannot be sent.
+    pub fn start_refresh(&mut self, context_id: u32, participant: Option<&str>) -> bool {
+        let bucket = participant.map(str::to_owned);
+        if let Some(refresh) = self.refreshing.get_mut(&bucket) {
+            refresh.waiters.push(context_id);
             return true;
         }
         let Some(source) = self.config.key_source.clone() else {
             return false;
         };
 
-        // One refresh per participant per interval, across workers.
-        let key = format!("{SHARED_REFRESH_PREFIX}{participant}");
+        // One refresh per participant per interval, and one per global interval, across
+        // workers. Unknown names share one entry, so they cannot grow shared data.
         let now = now_ns();
-        let Ok((last, cas)) = hostcalls::get_shared_data(&key) else {
-            return false;
+        let limits = source.refresh_on_miss;
+        let own_key = match participant {
+            Some(name) => format!("{SHARED_REFRESH_PREFIX}{name}"),
+            None => SHARED_REFRESH_UNKNOWN.to_owned(),
         };
-        if read_u64(last.as_ref())
-            .is_some_and(|last| now < last + ms_to_ns(source.refresh_on_miss.min_interval_ms))
+        if !Self::claim_interval(&own_key, now, limits.min_interval_ms)
+            || !Self::claim_interval(SHARED_REFRESH_ANY, now, limits.global_min_interval_ms)
         {
-            return false;
-        }
-        // NOTE: the first refresh of a participant has no CAS to compare with, so two
-        // workers missing at the same instant may both refresh once.
-        if hostcalls::set_shared_data(&key, Some(now.to_string().as_bytes()), cas).is_err() {
             return false;
         }
 
@@ -449,11 +531,21 @@ impl Worker {
         ) {
             Ok(token) => {
                 info!(
-                    "signature from {participant:?} matches no current key; refreshing the key set"
+                    "signature from {} matches no current key; refreshing the key set",
+                    participant.map_or_else(
+                        || "a participant the key set does not name".to_owned(),
+                        |name| format!("{name:?}")
+                    )
                 );
                 self.count(stats::REFRESH_ON_MISS, 1);
-                self.refreshing
-                    .insert(participant.to_owned(), (token, Vec::new()));
+                self.refreshing.insert(
+                    bucket,
+                    Refresh {
+                        token,
+                        initiator: context_id,
+                        waiters: Vec::new(),
+                    },
+                );
                 true
             }
             Err(status) => {
@@ -467,17 +559,32 @@ impl Worker {
         }
     }
 
+    /// Claims the rate-limit entry `key` in shared data: returns false when its last
+    /// claim is less than `interval_ms` old or another worker claimed it first.
+    fn claim_interval(key: &str, now: u64, interval_ms: u64) -> bool {
+        let Ok((last, cas)) = hostcalls::get_shared_data(key) else {
+            return false;
+        };
+        if read_u64(last.as_ref()).is_some_and(|last| now < last + ms_to_ns(interval_ms)) {
+            return false;
+        }
+        // NOTE: the first claim of a key has no CAS to compare with, so two workers
+        // missing at the same instant may both refresh once.
+        hostcalls::set_shared_data(key, Some(now.to_string().as_bytes()), cas).is_ok()
+    }
+
     /// Ends the refresh answered by `token`, returning the streams that waited on it.
     pub fn finish_refresh(&mut self, token: u32) -> Vec<(u32, Rc<RefCell<StreamState>>)> {
         let participant = self
             .refreshing
             .iter()
-            .find(|(_, (t, _))| *t == token)
-            .map(|(p, _)| p.clone());
-        let Some((_, waiters)) = participant.and_then(|p| self.refreshing.remove(&p)) else {
+            .find(|(_, refresh)| refresh.token == token)
+            .map(|(participant, _)| participant.clone());
+        let Some(refresh) = participant.and_then(|p| self.refreshing.remove(&p)) else {
             return Vec::new();
         };
-        waiters
+        refresh
+            .waiters
             .into_iter()
             .filter_map(|id| self.held.get(&id).map(|(_, state)| (id, Rc::clone(state))))
             .collect()
