@@ -130,6 +130,7 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode, String> {
             .send(0, &to_host_request(&request))
             .map_err(|error| format!("the host failed on {}: {error}", path.display()))?;
         let line = describe(path, &outcome);
+        host.forget_finished_streams();
         rejected += usize::from(line.outcome != "forwarded");
         if args.json {
             out.push_str(&serde_json::to_string(&line).map_err(|e| e.to_string())?);

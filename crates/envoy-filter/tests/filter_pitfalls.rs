@@ -634,3 +634,20 @@ fn memory_plateaus_over_many_large_requests() {
         pages[0], pages[1]
     );
 }
+
+/// A long replay drops finished streams after reading each outcome: the host forgets
+/// them, and later requests still verify.
+#[test]
+fn finished_streams_can_be_forgotten_between_requests() {
+    let mut host = inline_host("");
+    let first = host.send(0, &good_request()).unwrap();
+    host.send(0, &good_request()).unwrap();
+    assert_eq!(host.forget_finished_streams(), 2);
+    assert!(
+        host.state(first.stream).is_err(),
+        "a forgotten stream is gone"
+    );
+    let outcome = host.send(0, &good_request()).unwrap();
+    assert_eq!(outcome.state, proxy_wasm_host::StreamState::Forwarded);
+    assert_eq!(host.forget_finished_streams(), 1);
+}
