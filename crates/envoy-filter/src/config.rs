@@ -127,11 +127,11 @@ pub struct KeySource {
 pub struct RefreshOnMiss {
     /// Whether a miss triggers a refresh.
     pub enabled: bool,
-    /// Least time between two refreshes for the same participant, in milliseconds,
+    /// Minimum time between two refreshes for the same participant, in milliseconds,
     /// across all worker VMs. Participants the key set does not name share one such
     /// limit: their names are unauthenticated input.
     pub min_interval_ms: u64,
-    /// Least time between any two refreshes on a miss, whatever the participant, in
+    /// Minimum time between any two refreshes on a miss, whatever the participant, in
     /// milliseconds, across all worker VMs.
     pub global_min_interval_ms: u64,
 }

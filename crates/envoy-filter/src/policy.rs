@@ -96,8 +96,8 @@ impl RequestHead {
     }
 }
 
-/// Longest message carried in a reply; the verifier's messages quote header values,
-/// which a client can make as long as the proxy's header limit.
+/// Maximum length of the message in a reply, in bytes. The verifier's messages quote
+/// header values, which a client can make as long as the proxy's header limit.
 pub const MAX_MESSAGE_BYTES: usize = 512;
 
 /// Returns `text` cut to at most `max` bytes on a character boundary, with a note of
