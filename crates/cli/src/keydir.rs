@@ -11,6 +11,7 @@ use std::path::Path;
 
 use fspiop_guard_core::json::{self, Value};
 use fspiop_guard_core::keys::{self, KeyStore};
+use fspiop_guard_core::keyset;
 
 /// Maximum key file size, in bytes.
 const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
@@ -84,6 +85,22 @@ fn load_json_map(
             file.display()
         ));
     };
+
+    // A key-set document, as keysync serves it and the Envoy filter reads it.
+    if map.get("format").is_some() {
+        let invalid = |error: String| format!("key set {}: {error}", file.display());
+        keyset::parse(text.as_bytes(), usize::MAX).map_err(|e| invalid(e.to_string()))?;
+        let document = keyset::KeySetDocument::from_json(text.as_bytes()).map_err(invalid)?;
+        for (participant, entries) in document.participants.iter() {
+            let loaded = keyset::load_entries(store, participant, entries)
+                .map_err(|e| invalid(e.to_string()))?;
+            notes.extend(loaded.into_iter().map(|text| LoadNote {
+                participant: participant.clone(),
+                text,
+            }));
+        }
+        return Ok(());
+    }
     for (participant, value) in map.iter() {
         let participant = participant.to_string_lossy();
         match value {

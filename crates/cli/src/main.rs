@@ -54,11 +54,12 @@ struct VerifyArgs {
     /// JSON {method, url, headers, body}.
     #[arg(long, required_unless_present = "batch")]
     request: Option<PathBuf>,
-    /// Keys: a directory of <fspId>.pem files, one <fspId>.pem file, or a JSON map
-    /// {"<fspId>": "<PEM>"}.
+    /// Keys: a directory of <fspId>.pem files, one <fspId>.pem file, a JSON map
+    /// {"<fspId>": "<PEM>" or [{"pem", "retire_after"}]}, or a key-set document.
     #[arg(long)]
     keys: Option<PathBuf>,
-    /// Verification profile: mojaloop-sdk (what the SDK accepts) or strict (FSPIOP spec).
+    /// Verification profile: mojaloop-sdk (what the SDK accepts), sdk-19.19, sdk-19.18
+    /// or strict (FSPIOP spec).
     #[arg(long, default_value = "mojaloop-sdk")]
     profile: String,
     /// Verification time as RFC 3339 (default: now).

@@ -76,6 +76,40 @@ struct ReplayLine {
     description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     verified: Option<String>,
+    /// For a forwarded request: `verified`, `not-required` (the request rules need no
+    /// signature) or `failed-open` (no key loaded and `no_keys.mode` is fail-open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check: Option<&'static str>,
+}
+
+/// The filter's stats that tell how a forwarded request was let through.
+struct Counters {
+    verified: i64,
+    not_required: i64,
+    failed_open: i64,
+}
+
+impl Counters {
+    fn read(host: &Host) -> Counters {
+        let stat = |name: &str| host.metric(name).unwrap_or(0);
+        Counters {
+            verified: stat("fspiop_guard.verified"),
+            not_required: stat("fspiop_guard.not_required"),
+            failed_open: stat("fspiop_guard.failed_open"),
+        }
+    }
+
+    fn check_since(&self, before: &Counters) -> Option<&'static str> {
+        if self.verified > before.verified {
+            Some("verified")
+        } else if self.not_required > before.not_required {
+            Some("not-required")
+        } else if self.failed_open > before.failed_open {
+            Some("failed-open")
+        } else {
+            None
+        }
+    }
 }
 
 pub fn run(args: ReplayArgs) -> Result<ExitCode, String> {
@@ -118,6 +152,12 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode, String> {
         Err(error) => return Err(format!("the filter did not start: {error}")),
     };
 
+    if config.key_source.is_some() && args.keyset.is_none() && args.key_endpoint.is_none() {
+        eprintln!(
+            "note: {} has a key_source but neither --keyset nor --key-endpoint was given, so the filter gets no key set and fails closed (NO_KEYS) unless it has inline keys",
+            args.config.display()
+        );
+    }
     install_key_endpoint(&mut host, &args)?;
     host.advance(WARM_UP)
         .map_err(|error| format!("the filter failed while loading keys: {error}"))?;
@@ -126,10 +166,29 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode, String> {
     let mut out = String::new();
     for path in &args.requests {
         let request = read_request(path)?;
-        let outcome = host
+        let before = Counters::read(&host);
+        let mut outcome = host
             .send(0, &to_host_request(&request))
             .map_err(|error| format!("the host failed on {}: {error}", path.display()))?;
-        let line = describe(path, &outcome);
+
+        // A held stream waits for a key refresh or, on an Envoy without
+        // allow_on_headers_stop_iteration, for a body that never comes: let the virtual
+        // clock run past hold_timeout_ms so the filter's own deadline answers it.
+        if !outcome.state.is_final() {
+            host.advance(Duration::from_millis(config.hold_timeout_ms + 5_000))
+                .map_err(|error| format!("the host failed on {}: {error}", path.display()))?;
+            outcome = host
+                .outcome(outcome.stream)
+                .cloned()
+                .map_err(|error| format!("the host failed on {}: {error}", path.display()))?;
+            if outcome.state.is_final() {
+                host.finish_stream(outcome.stream)
+                    .map_err(|error| format!("the host failed on {}: {error}", path.display()))?;
+            }
+        }
+
+        let mut line = describe(path, &outcome, &config.headers.verified);
+        line.check = Counters::read(&host).check_since(&before);
         host.forget_finished_streams();
         rejected += usize::from(line.outcome != "forwarded");
         if args.json {
@@ -243,7 +302,7 @@ fn wire_bytes(value: &str) -> Vec<u8> {
     }
 }
 
-fn describe(path: &std::path::Path, outcome: &StreamOutcome) -> ReplayLine {
+fn describe(path: &std::path::Path, outcome: &StreamOutcome, verified_header: &str) -> ReplayLine {
     let mut line = ReplayLine {
         request: path.display().to_string(),
         outcome: "forwarded",
@@ -252,14 +311,17 @@ fn describe(path: &std::path::Path, outcome: &StreamOutcome) -> ReplayLine {
         reason: None,
         description: None,
         verified: None,
+        check: None,
     };
     match (outcome.state, &outcome.local_reply) {
         (StreamState::Forwarded, _) => {
             line.verified = outcome.forwarded_headers.as_ref().and_then(|headers| {
                 headers
                     .iter()
-                    .find(|(name, _)| name == "x-fspiop-guard-verified")
-                    .map(|(_, value)| String::from_utf8_lossy(value).into_owned())
+                    .find(|(name, _)| name == verified_header)
+                    .map(|(_, value)| {
+                        format!("{verified_header}: {}", String::from_utf8_lossy(value))
+                    })
             });
         }
         (_, Some(reply)) => {
@@ -292,13 +354,23 @@ fn describe(path: &std::path::Path, outcome: &StreamOutcome) -> ReplayLine {
 
 fn render(line: &ReplayLine) -> String {
     match line.outcome {
-        "forwarded" => match &line.verified {
-            Some(verified) => format!(
-                "{}: forwarded, x-fspiop-guard-verified: {verified}\n",
-                line.request
-            ),
-            None => format!("{}: forwarded\n", line.request),
-        },
+        "forwarded" => {
+            let mut text = format!("{}: forwarded", line.request);
+            match line.check {
+                Some("verified") => text.push_str(" (signature verified)"),
+                Some("not-required") => text.push_str(" (no signature required by request_rules)"),
+                Some("failed-open") => {
+                    text.push_str(" (UNVERIFIED: no key loaded and no_keys.mode is fail-open)")
+                }
+                _ => {}
+            }
+            if let Some(verified) = &line.verified {
+                text.push_str(", ");
+                text.push_str(verified);
+            }
+            text.push('\n');
+            text
+        }
         _ => format!(
             "{}: {} {} {} {}\n    {}\n",
             line.request,

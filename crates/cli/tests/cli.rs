@@ -1269,3 +1269,78 @@ fn replay_names_the_bad_config_field() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("key_source.timeout"), "{}", run.stderr);
 }
+
+#[test]
+fn replay_says_why_a_request_went_through() {
+    let valid = example("01-valid-post-quotes.http");
+    let run = replay("keyset.json", &["--json", &valid]);
+    assert_eq!(at(&run.json_lines()[0], "/check"), "verified");
+
+    let run = replay("keyset.json", &[&valid]);
+    assert!(
+        run.stdout.contains("forwarded (signature verified)"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn replay_answers_a_stalled_request_after_hold_timeout() {
+    let valid = example("01-valid-post-quotes.http");
+    let dir = std::env::temp_dir().join(format!("fspiop-guard-hold-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.json");
+    let mut text: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("examples/filter/config.json")).unwrap(),
+    )
+    .unwrap();
+    text["flow"] = Value::from("hold-headers");
+    std::fs::write(&config, text.to_string()).unwrap();
+
+    let filter = filter_module();
+    let keyset = repo("examples/filter/keyset.json");
+    let run = run(&[
+        "replay",
+        "--filter",
+        &filter,
+        "--config",
+        config.to_str().unwrap(),
+        "--keyset",
+        &keyset,
+        "--at",
+        AT,
+        "--no-stop-iteration",
+        "--json",
+        &valid,
+    ]);
+    let lines = run.json_lines();
+    assert_eq!(at(&lines[0], "/outcome"), "rejected", "{}", run.stdout);
+    assert_eq!(at(&lines[0], "/reason"), "HOLD_TIMEOUT");
+}
+
+#[test]
+fn replay_warns_when_no_key_set_is_given() {
+    let filter = filter_module();
+    let config = repo("examples/filter/config.json");
+    let run = run(&[
+        "replay",
+        "--filter",
+        &filter,
+        "--config",
+        &config,
+        &example("01-valid-post-quotes.http"),
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("--keyset"), "{}", run.stderr);
+    assert!(run.stdout.contains("NO_KEYS"), "{}", run.stdout);
+}
+
+#[test]
+fn verify_reads_a_key_set_document() {
+    let run = verify_example(
+        "01-valid-post-quotes.http",
+        "examples/filter/keyset.json",
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}

@@ -322,6 +322,14 @@ impl FilterConfig {
         let request_rules = raw.request_rules.unwrap_or_default();
         check_request_rules(&request_rules)?;
 
+        // An ingress that adds a prefix adds it to the request line too, so the check
+        // of the request line against FSPIOP-URI (strict profile) allows it as well.
+        let mut profile = profile;
+        let prefix = request_rules.path_prefix.trim_end_matches('/');
+        if !prefix.is_empty() && !profile.request_path_prefixes.iter().any(|p| p == prefix) {
+            profile.request_path_prefixes.push(prefix.to_owned());
+        }
+
         Ok(FilterConfig {
             profile,
             profile_name,
@@ -360,7 +368,7 @@ fn check_verified_header_name(name: &str) -> Result<(), ConfigError> {
         return Err(error(
             field,
             format!(
-                "{name:?} could collide with a request header; use a name that starts with x-, for example x-fspiop-guard-verified"
+                "{name:?} could collide with a request header; use x- followed by a name, for example x-fspiop-guard-verified"
             ),
         ));
     }
@@ -384,14 +392,22 @@ fn check_request_rules(rules: &RequestRules) -> Result<(), ConfigError> {
             "empty, so no request would be verified; list the methods that need a signature, for example [\"POST\", \"PUT\", \"PATCH\"]",
         ));
     }
+    // A misspelt method would silently leave the real one unverified, so only the
+    // methods of RFC 9110 and PATCH (RFC 5789) are accepted.
+    const METHODS: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
     if let Some(method) = rules
         .methods
         .iter()
-        .find(|m| m.is_empty() || !m.bytes().all(|b| b.is_ascii_uppercase()))
+        .find(|m| !METHODS.contains(&m.as_str()))
     {
         return Err(error(
             "request_rules.methods",
-            format!("{method:?} is not an upper-case HTTP method"),
+            format!(
+                "{method:?} is not an HTTP method; use upper-case names from {}",
+                METHODS.join(", ")
+            ),
         ));
     }
     if let Some(path) = rules
@@ -569,6 +585,29 @@ mod tests {
         assert_eq!(
             FilterConfig::from_json(bad.as_bytes()).unwrap_err().field,
             "keys.payerfsp"
+        );
+    }
+
+    #[test]
+    fn misspelt_method_is_rejected() {
+        let err = FilterConfig::from_json(
+            with_source(r#","request_rules":{"methods":["POTS","PUT"]}"#).as_bytes(),
+        )
+        .unwrap_err();
+        assert_eq!(err.field, "request_rules.methods");
+        assert!(err.message.contains("POTS"), "{err}");
+    }
+
+    #[test]
+    fn path_prefix_is_allowed_before_the_request_line() {
+        let config = FilterConfig::from_json(
+            with_source(r#","profile":"strict","request_rules":{"path_prefix":"/fspiop/"}"#)
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            config.profile.request_path_prefixes,
+            vec!["/fspiop".to_owned()]
         );
     }
 

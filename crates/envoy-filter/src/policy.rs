@@ -28,6 +28,9 @@ pub mod reasons {
     pub const NO_KEYS: &str = "NO_KEYS";
     /// The request was held longer than `hold_timeout_ms`.
     pub const HOLD_TIMEOUT: &str = "HOLD_TIMEOUT";
+    /// `signature_path` is `foreign-function`, and the proxy's `verify_signature` is
+    /// missing, failed, or does not cover the algorithm.
+    pub const SIGNATURE_PATH_UNAVAILABLE: &str = "SIGNATURE_PATH_UNAVAILABLE";
 }
 
 /// The request line and headers, as the filter saw them in the headers callback.
@@ -372,7 +375,7 @@ pub fn judge(config: &FilterConfig, inputs: &Inputs<'_>) -> Judgement {
                 "2003",
                 "Service currently unavailable",
                 reasons::NO_KEYS,
-                "no JWS public key is loaded yet; the key endpoint has not answered",
+                "no usable JWS key set is loaded yet",
             )),
         };
     }

@@ -216,8 +216,14 @@ impl<F: Fn(&[u8]) -> Result<Vec<u8>, ForeignError>> SignatureVerifier for ProxyV
             (SignaturePath::InWasm, _) | (SignaturePath::Auto, None) => {
                 return self.in_wasm(key, alg, message, signature);
             }
-            // Forced foreign path for an algorithm it cannot check: fail closed.
-            (SignaturePath::ForeignFunction, None) => return Err(VerifyError::BadSignature),
+            // Forced foreign path for an algorithm it cannot check: fail closed, and
+            // count it so the caller reports the path rather than the signature.
+            (SignaturePath::ForeignFunction, None) => {
+                self.counts
+                    .foreign_failed
+                    .set(self.counts.foreign_failed.get() + 1);
+                return Err(VerifyError::BadSignature);
+            }
             (_, Some(hash)) => hash,
         };
 

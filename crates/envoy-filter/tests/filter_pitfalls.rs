@@ -651,3 +651,26 @@ fn finished_streams_can_be_forgotten_between_requests() {
     assert_eq!(outcome.state, proxy_wasm_host::StreamState::Forwarded);
     assert_eq!(host.forget_finished_streams(), 1);
 }
+
+/// With `signature_path` forced to `foreign-function` on a proxy without
+/// `verify_signature`, a valid request is answered 503 naming the proxy, not rejected
+/// as a bad signature, and no key refresh is started for it.
+#[test]
+fn forced_foreign_function_missing_names_the_proxy() {
+    let key = signing_key("payerfsp.key.pem");
+    let mut config = support::host_config(&support::inline_config(
+        &[("payerfsp", &key)],
+        r#""signature_path":"foreign-function""#,
+    ));
+    config.verify_signature_foreign_function = false;
+    let mut host = support::start(config);
+
+    let decision = support::send(&mut host, &good_request());
+    assert!(!decision.accepted);
+    assert_eq!(decision.status, Some(503));
+    assert_eq!(
+        decision.reason.as_deref(),
+        Some("SIGNATURE_PATH_UNAVAILABLE")
+    );
+    assert_eq!(host.calls_made_to(support::KEY_CLUSTER), 0);
+}

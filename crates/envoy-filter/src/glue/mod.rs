@@ -38,6 +38,8 @@ fn read_call_response(
         .key_source
         .as_ref()
         .map_or(0, |source| source.max_bytes);
+    // A body over the limit is refused whole (Worker::apply_fetch checks the size), so
+    // reading more than max + 1 bytes of it would be wasted work.
     let body = hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size.min(max + 1))
         .ok()
         .flatten();

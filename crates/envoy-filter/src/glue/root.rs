@@ -76,7 +76,7 @@ impl Root {
                     "cannot fetch keys from cluster {}: dispatch failed with {status:?}; check that the cluster exists and is visible to this proxy",
                     source.cluster
                 );
-                worker.borrow_mut().apply_fetch(None, None, "periodic");
+                worker.borrow_mut().apply_fetch(None, None, 0, "periodic");
             }
         }
     }
@@ -117,7 +117,9 @@ impl Context for Root {
         }
         worker.borrow_mut().fetch_token = None;
         let (status, body) = super::read_call_response(num_headers, body_size, &worker);
-        worker.borrow_mut().apply_fetch(status, body, "periodic");
+        worker
+            .borrow_mut()
+            .apply_fetch(status, body, body_size, "periodic");
     }
 }
 

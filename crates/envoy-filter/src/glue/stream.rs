@@ -164,7 +164,7 @@ impl Context for Stream {
         let (status, body) = super::read_call_response(num_headers, body_size, &worker);
         worker
             .borrow_mut()
-            .apply_fetch(status, body, "refresh on a signature miss");
+            .apply_fetch(status, body, body_size, "refresh on a signature miss");
 
         let waiters = worker.borrow_mut().finish_refresh(token);
         for (id, state) in waiters {

@@ -10,7 +10,7 @@ use log::{info, warn};
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{Bytes, MetricType, Status};
 
-use crate::config::{FilterConfig, KeySource};
+use crate::config::{FilterConfig, KeySource, SignaturePath};
 use crate::policy::{self, Inputs, Judgement, Keys, Reply, clip};
 use crate::signature::{ForeignError, PathCounts, ProxyVerifier};
 
@@ -269,7 +269,13 @@ impl Worker {
 
     /// Handles the answer to a key-set fetch made by this worker (periodic or on a
     /// miss). `status` is `None` when the call failed (reset or timeout).
-    pub fn apply_fetch(&mut self, status: Option<u16>, body: Option<Bytes>, why: &str) {
+    pub fn apply_fetch(
+        &mut self,
+        status: Option<u16>,
+        body: Option<Bytes>,
+        body_size: usize,
+        why: &str,
+    ) {
         let Some(source) = self.config.key_source.clone() else {
             return;
         };
@@ -290,6 +296,13 @@ impl Worker {
                 self.count(stats::FETCH_OK, 1);
                 Self::schedule_next(source.refresh_period_ms);
             }
+            Some(200) if body_size > source.max_bytes => failed(
+                self,
+                format!(
+                    "the key set is {body_size} bytes, over key_source.max_bytes ({}); raise key_source.max_bytes",
+                    source.max_bytes
+                ),
+            ),
             Some(200) => {
                 let document = body.unwrap_or_default();
                 match Keys::fetched(&self.config, &document, source.max_bytes) {
@@ -366,11 +379,35 @@ impl Worker {
         );
 
         if foreign_missing.get() && !self.foreign_missing {
-            info!(
-                "the proxy has no verify_signature foreign function; signatures are checked inside the module"
-            );
+            if self.config.signature_path == SignaturePath::ForeignFunction {
+                warn!(
+                    "the proxy has no verify_signature foreign function and signature_path is foreign-function: every signed request is rejected with 503; set signature_path to auto"
+                );
+            } else {
+                info!(
+                    "the proxy has no verify_signature foreign function; signatures are checked inside the module"
+                );
+            }
             self.foreign_missing = true;
         }
+
+        // A forced foreign path that could not check the signature says nothing about
+        // the signature: report the proxy, and do not refresh keys for it.
+        let judgement = match judgement {
+            Judgement::Reject(_) | Judgement::Refresh { .. }
+                if self.config.signature_path == SignaturePath::ForeignFunction
+                    && counts.foreign_failed.get() > 0 =>
+            {
+                Judgement::Reject(Reply::new(
+                    503,
+                    "2003",
+                    "Service currently unavailable",
+                    policy::reasons::SIGNATURE_PATH_UNAVAILABLE,
+                    "the proxy could not check this signature",
+                ))
+            }
+            other => other,
+        };
         self.count(stats::CHECKS_FOREIGN, counts.foreign.get());
         self.count(stats::CHECKS_IN_WASM, counts.in_wasm.get());
         judgement
