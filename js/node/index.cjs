@@ -44,7 +44,7 @@ const NODE_ALGORITHMS = {
 /**
  * Verifies one signature with node:crypto. Called by the core after its own checks of
  * key type, curve, RSA size and signature length. Returns undefined when node:crypto
- * cannot answer, and the core then uses ring inside the wasm.
+ * cannot check this key and alg, and the core then uses ring inside the wasm.
  */
 function nodeCryptoVerify(alg, kid, spki, message, signature) {
   const parameters = NODE_ALGORITHMS[alg];

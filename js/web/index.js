@@ -1,6 +1,6 @@
 // Browser entry of fspiop-guard: call `await init()` once, then use the API. Signature
 // arithmetic goes to WebCrypto where it supports the algorithm and key, else to ring
-// inside the wasm; parsing, canonicalisation and policy stay in the core.
+// inside the wasm. Parsing, canonicalisation and policy stay in the core.
 
 import initWasm, * as bindings from '../dist/web/fspiop_guard_wasm.js';
 
