@@ -43,10 +43,20 @@ function headerValue(headers, lowercaseName) {
   return undefined;
 }
 
+/** Returns the component logger the SDK's classes derive with `logger.child()`. */
+function componentLogger(logger, component) {
+  if (logger != null && typeof logger.child === 'function') return logger.child({ component });
+  return logger;
+}
+
 function logDebug(logger, message, context) {
-  if (logger == null) return;
-  if (logger.isDebugEnabled === false) return;
+  if (logger == null || !logger.isDebugEnabled) return;
   if (typeof logger.debug === 'function') logger.debug(message, context);
+}
+
+/** Logs a failed validation at error level, as the SDK's validator does before it throws. */
+function logError(logger, message, error) {
+  if (logger != null && typeof logger.error === 'function') logger.error(message, error);
 }
 
 function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
@@ -64,7 +74,7 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
         throw error;
       }
       this.validationKeys = config.validationKeys;
-      this.logger = config.logger;
+      this.logger = componentLogger(config.logger, 'JwsValidator');
       this.options = {
         profile: config.profile ?? 'mojaloop-sdk',
         crypto: config.crypto,
@@ -105,6 +115,7 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
         error.code = 'ERR_FSPIOP_GUARD_JWS_INVALID';
         error.reason = 'BODY_MISSING';
         error.fspiopErrorCode = '3102';
+        logError(this.logger, 'Error validating JWS: ', error);
         throw error;
       }
       const source = headerValue(headers, 'fspiop-source');
@@ -124,8 +135,9 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
         this.crypto,
       );
       if (!verdict.accepted) {
-        logDebug(this.logger, `JWS validation failed: ${verdict.reason}`, { source });
-        throw new JwsValidationError(verdict);
+        const error = new JwsValidationError(verdict);
+        logError(this.logger, 'Error validating JWS: ', error);
+        throw error;
       }
       return true;
     }
@@ -138,7 +150,7 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
   class JwsSigner {
     constructor(config = {}) {
       this.signingKey = signingKeyFor(config.signingKey);
-      this.logger = config.logger;
+      this.logger = componentLogger(config.logger, 'JwsSigner');
       this.mode = config.mode ?? 'sdk-19.19';
     }
 
@@ -147,7 +159,7 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
       const bodyField = requestOptions.body ? 'body' : 'data';
       const body = requestOptions[bodyField];
       if (!body) throw new Error('Cannot sign with no body');
-      const signed = this.signOne(requestOptions, body, this.mode, requestOptions.uri ?? requestOptions.url);
+      const signed = this.signOne(requestOptions, body, this.mode, requestOptions.uri || requestOptions.url);
       requestOptions.headers['fspiop-http-method'] = requestOptions.method.toUpperCase();
       requestOptions.headers['fspiop-uri'] = signed.fspiopUri;
       requestOptions.headers['fspiop-signature'] = signed.signatureHeader;
@@ -162,7 +174,9 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
     getSignature(requestOptions) {
       const body = requestOptions.body || requestOptions.data;
       if (!body) throw new Error('Cannot sign with no body');
-      return this.signOne(requestOptions, body, 'get-signature', requestOptions.uri ?? requestOptions.url ?? '/').signatureHeader;
+      const uri = requestOptions.uri || requestOptions.url;
+      if (typeof uri !== 'string' || !uri.includes('/')) throw new Error(`URI not valid for protected header: ${uri}`);
+      return this.signOne(requestOptions, body, 'get-signature', uri).signatureHeader;
     }
 
     signOne(requestOptions, body, mode, url) {
