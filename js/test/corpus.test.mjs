@@ -47,7 +47,7 @@ test('verifyRequest resolves to the synchronous verdict', { skip }, async () => 
 });
 
 test('JwsValidator agrees with the CLI on SDK-parsed bodies', { skip }, () => {
-  // An SDK inbound server parses the body before the validator sees it, so the native
+  // An SDK inbound server parses the body before it calls the validator, so the native
   // oracle gets the body the validator verifies: the JSON text of the parsed value.
   const parsedCases = [];
   for (const testCase of corpus.cases) {
@@ -97,4 +97,16 @@ test('browser entry with WebCrypto equals the CLI', { skip }, async () => {
       assert.deepEqual(verdict, expected[index], `${testCase.name} (${crypto})`);
     }
   }
+  assert.ok(web.engineCounts.webCrypto > 0, 'WebCrypto did no signature check');
+  console.log(`WebCrypto decided ${web.engineCounts.webCrypto} checks, ring ${web.engineCounts.webCryptoFallback}`);
+});
+
+test('a lying crypto engine changes verdicts, so the comparison can fail', { skip }, () => {
+  const items = corpus.cases.map((testCase) => ({ request: wireRequest(testCase), keys: testCase.keys }));
+  const expected = cliVerdicts(cli, items);
+  const differing = corpus.cases.filter((testCase, index) => {
+    const verdict = guard.verifyRequestSync(items[index].request, { keys: testCase.keys, now: CORPUS_TIME, crypto: () => true });
+    return verdict.accepted !== expected[index].accepted;
+  });
+  assert.ok(differing.length > 0);
 });

@@ -1,7 +1,7 @@
 // Drop-in check: a minimal inbound handler written against the SDK validator API (as
 // sdk-scheme-adapter's inbound server uses it) serves the corpus over loopback HTTP, once
 // with the SDK 19.19.1 JwsValidator and once with ours swapped in. Every case where the
-// two answer differently must be one of the deviations listed in docs/CONFORMANCE.md.
+// two return different responses must be one of the deviations listed in docs/CONFORMANCE.md.
 
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -33,7 +33,7 @@ const silentLogger = {
 let currentValidator;
 
 /**
- * Answers 202 when the JWS validates, 400 with FSPIOP error 3101 for a body the SDK's
+ * Responds 202 when the JWS validates, 400 with FSPIOP error 3101 for a body the SDK's
  * body parser rejects, and 400 with 3105 for any validation error, as sdk-scheme-adapter does.
  */
 function inboundHandler(req, res) {

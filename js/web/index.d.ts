@@ -4,7 +4,7 @@ import type {
 
 export * from '../types.js';
 
-/** What init() and initSync() accept: the module's URL, a Response, bytes or a compiled module. */
+/** Module source for init() and initSync(): its URL, a Response, bytes or a compiled module. */
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
 /** Loads the wasm module; by default it fetches the module beside this file. */
@@ -21,3 +21,6 @@ export declare function verifyRequest(request: FspiopRequest, options: WebVerify
 export declare function explain(request: FspiopRequest, options: WebVerifyOptions): Promise<Explanation>;
 /** Signs a request; call init() first. */
 export declare function signRequest(request: SignRequestInput, options: SignOptions): SignedRequest;
+
+/** Counts of signature checks WebCrypto decided, and of those left to ring in the wasm. */
+export declare const engineCounts: { webCrypto: number; webCryptoFallback: number };

@@ -76,6 +76,9 @@ const WEB_ALGORITHMS = {
 
 const cryptoKeys = new Map();
 
+/** Counts of signature checks WebCrypto decided, and of those left to ring in the wasm. */
+export const engineCounts = { webCrypto: 0, webCryptoFallback: 0 };
+
 /** Returns true or false from WebCrypto, or undefined when it cannot check this key and alg. */
 async function webCryptoVerify(subtle, { alg, kid, spki, message, signature }) {
   const parameters = WEB_ALGORITHMS[alg];
@@ -88,10 +91,16 @@ async function webCryptoVerify(subtle, { alg, kid, spki, message, signature }) {
     cryptoKeys.set(cacheKey, key);
   }
   const cryptoKey = await key;
-  if (cryptoKey === null) return undefined;
+  if (cryptoKey === null) {
+    engineCounts.webCryptoFallback += 1;
+    return undefined;
+  }
   try {
-    return await subtle.verify(parameters.verifyParams, cryptoKey, signature, message);
+    const verified = await subtle.verify(parameters.verifyParams, cryptoKey, signature, message);
+    engineCounts.webCrypto += 1;
+    return verified;
   } catch {
+    engineCounts.webCryptoFallback += 1;
     return undefined;
   }
 }
