@@ -70,8 +70,12 @@ setup-wasm:
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
 WASM_BINDGEN_ROOT := $(TOOLS_DIR)/wasm-bindgen-$(WASM_BINDGEN_VERSION)
 WASM_BINDGEN := $(WASM_BINDGEN_ROOT)/bin/wasm-bindgen
-BINDINGS_RAW := $(TARGET_DIR)/wasm32-unknown-unknown/wasm-release/fspiop_guard_wasm.wasm
+BINDINGS_RAW := $(TARGET_DIR)/wasm32-unknown-unknown/npm-release/fspiop_guard_wasm.wasm
 JS_DIST := js/dist
+# Browsers download the module, so it is optimised for size; both glue files load the same
+# module bytes.
+JS_WASM_OPT_FLAGS ?= -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+	--enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 
 ## setup-js: the wasm32-unknown-unknown target, clang, wasm-bindgen-cli $(WASM_BINDGEN_VERSION)
 ## and the npm package's development dependencies.
@@ -89,11 +93,13 @@ setup-js:
 		else npm install --ignore-scripts --no-audit --no-fund --silent; fi
 
 ## js: the npm package's wasm and glue in js/dist/node (CommonJS) and js/dist/web (ES module).
-js: setup-js
-	$(CARGO) build --locked -p fspiop-guard-wasm --profile wasm-release --target wasm32-unknown-unknown
+js: setup-js setup-wasm
+	$(CARGO) build --locked -p fspiop-guard-wasm --profile npm-release --target wasm32-unknown-unknown
 	rm -rf $(JS_DIST)
 	"$(WASM_BINDGEN)" --target nodejs --out-dir $(JS_DIST)/node $(BINDINGS_RAW)
 	"$(WASM_BINDGEN)" --target web --out-dir $(JS_DIST)/web $(BINDINGS_RAW)
+	"$(WASM_OPT)" $(JS_WASM_OPT_FLAGS) $(JS_DIST)/node/fspiop_guard_wasm_bg.wasm -o $(JS_DIST)/node/fspiop_guard_wasm_bg.wasm
+	cp $(JS_DIST)/node/fspiop_guard_wasm_bg.wasm $(JS_DIST)/web/fspiop_guard_wasm_bg.wasm
 	@echo '{ "type": "module" }' > $(JS_DIST)/web/package.json
 	@printf 'npm package wasm: %s bytes, %s gzipped\n' \
 		$$(stat -c %s $(JS_DIST)/web/fspiop_guard_wasm_bg.wasm) $$(gzip -9c $(JS_DIST)/web/fspiop_guard_wasm_bg.wasm | wc -c)
