@@ -151,6 +151,21 @@ test('huge inputs give RangeErrors, not traps', () => {
   assertTyped(() => guard.inspectSignature(huge), RangeError, 'ERR_FSPIOP_GUARD_LIMIT_EXCEEDED', 'signatureHeader');
 });
 
+test('throwing getters and Proxies give TypeErrors and leave the store usable', () => {
+  const keys = new guard.KeyStore();
+  const boom = () => { throw new Error('boom'); };
+  const cases = [
+    [{ method: 'POST', url: '/q', headers: new Proxy({}, { ownKeys: boom }), body: '{}' }, 'request.headers'],
+    [{ method: 'POST', url: '/q', headers: { get 'x-a'() { return boom(); } }, body: '{}' }, 'request.headers["x-a"]'],
+    [{ method: 'POST', url: '/q', headers: new Proxy([], { get: boom }), body: '{}' }, 'request.headers'],
+    [{ get method() { return boom(); } }, 'request'],
+  ];
+  for (const [request, field] of cases) {
+    assertTyped(() => guard.verifyRequestSync(request, { keys, now: NOW }), TypeError, 'ERR_FSPIOP_GUARD_INVALID_ARGUMENT', field);
+  }
+  assert.equal(keys.add('payerfsp', payer.publicKey).participant, 'payerfsp');
+});
+
 test('body over the profile limit is BODY_TOO_LARGE', () => {
   const request = { method: 'POST', url: '/quotes', headers: {}, body: `{"a":"${'x'.repeat(1024 * 1024)}"}` };
   const verdict = guard.verifyRequestSync(request, { keys: new guard.KeyStore(), now: NOW });

@@ -6,7 +6,8 @@
 
 use fspiop_guard_core::http::RequestLimits;
 use fspiop_guard_core::{Headers, Profile, Request, RequestRules};
-use js_sys::{Array, ArrayBuffer, Date, JsString, Object, Reflect, Uint8Array};
+use js_sys::{ArrayBuffer, Date, JsString, Reflect, Uint8Array};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::BindingError;
@@ -28,6 +29,61 @@ pub const MAX_SIGNATURE_HEADER_CHARS: usize = 64 * 1024;
 /// Maximum number of ingress path prefixes.
 const MAX_PATH_PREFIXES: usize = 32;
 
+#[wasm_bindgen]
+extern "C" {
+    /// `Array.isArray`, which throws for a revoked Proxy.
+    #[wasm_bindgen(js_namespace = Array, js_name = isArray, catch)]
+    fn is_array_js(value: &JsValue) -> Result<bool, JsValue>;
+}
+
+// Every read of a caller's object goes through a JS call that catches (Reflect, the
+// import above). An exception thrown by a getter or a Proxy trap would otherwise unwind
+// through the wasm frames and leave a KeyStore borrowed for good.
+
+fn unreadable(field: &str) -> BindingError {
+    BindingError::invalid(field, "cannot be read (a getter or Proxy threw)")
+}
+
+/// Returns whether `value` is an array.
+fn is_array(value: &JsValue, field: &str) -> Result<bool, BindingError> {
+    is_array_js(value).map_err(|_| unreadable(field))
+}
+
+/// Reads the elements of an array, at most `max` of them.
+fn elements(
+    value: &JsValue,
+    field: &str,
+    max: usize,
+    unit: &str,
+) -> Result<Vec<JsValue>, BindingError> {
+    let length = Reflect::get(value, &JsValue::from_str("length"))
+        .map_err(|_| unreadable(field))?
+        .as_f64()
+        .filter(|length| *length >= 0.0 && length.fract() == 0.0)
+        .ok_or_else(|| BindingError::invalid(field, "has no valid length"))?;
+    if length > max as f64 {
+        return Err(BindingError::too_large(field, length as usize, max, unit));
+    }
+    (0..length as u32)
+        .map(|index| Reflect::get_u32(value, index).map_err(|_| unreadable(field)))
+        .collect()
+}
+
+/// Reads the own string-keyed property names of an object, at most `max` of them.
+fn own_names(value: &JsValue, field: &str, max: usize) -> Result<Vec<JsValue>, BindingError> {
+    let keys = Reflect::own_keys(value).map_err(|_| unreadable(field))?;
+    let names: Vec<JsValue> = keys.iter().filter(JsValue::is_string).collect();
+    if names.len() > max {
+        return Err(BindingError::too_large(
+            field,
+            names.len(),
+            max,
+            "header names",
+        ));
+    }
+    Ok(names)
+}
+
 /// Request size limits: the core's defaults for HTTP requests (64 KiB of header lines,
 /// 200 header lines, a 16 MiB body).
 pub fn request_limits() -> RequestLimits {
@@ -39,8 +95,12 @@ pub fn member(object: &JsValue, name: &str, field: &str) -> Result<JsValue, Bind
     if !object.is_object() {
         return Err(BindingError::invalid(field, "must be an object"));
     }
-    Reflect::get(object, &JsValue::from_str(name))
-        .map_err(|_| BindingError::invalid(field, format!("member {name:?} cannot be read")))
+    Reflect::get(object, &JsValue::from_str(name)).map_err(|_| {
+        BindingError::invalid(
+            field,
+            format!("member {name:?} cannot be read (a getter or Proxy threw)"),
+        )
+    })
 }
 
 /// Returns true for `undefined` and `null`.
@@ -169,28 +229,24 @@ pub fn headers(value: &JsValue, limits: &RequestLimits) -> Result<Headers, Bindi
         bytes: 0,
         limits,
     };
-    if Array::is_array(value) {
-        let pairs = Array::from(value);
-        if pairs.length() as usize > limits.max_headers {
-            return Err(BindingError::too_large(
-                field,
-                pairs.length() as usize,
-                limits.max_headers,
-                "header lines",
-            ));
-        }
+    if is_array(value, field)? {
+        let pairs = elements(value, field, limits.max_headers, "header lines")?;
         for (index, pair) in pairs.iter().enumerate() {
             let pair_field = format!("{field}[{index}]");
-            if !Array::is_array(&pair) || Array::from(&pair).length() != 2 {
+            let members = if is_array(pair, &pair_field)? {
+                elements(pair, &pair_field, 2, "members")?
+            } else {
+                Vec::new()
+            };
+            let [name, value] = members.as_slice() else {
                 return Err(BindingError::invalid(
                     &pair_field,
                     "must be a [name, value] pair of strings",
                 ));
-            }
-            let pair = Array::from(&pair);
-            let name = header_name(&pair.get(0), &format!("{pair_field}[0]"))?;
+            };
+            let name = header_name(name, &format!("{pair_field}[0]"))?;
             let value_field = format!("{pair_field}[1]");
-            let value = header_value(&pair.get(1), &value_field)?;
+            let value = header_value(value, &value_field)?;
             budget.add(&name, &value)?;
             headers.push(&name, &value);
         }
@@ -206,26 +262,15 @@ pub fn headers(value: &JsValue, limits: &RequestLimits) -> Result<Headers, Bindi
         ));
     }
 
-    let object = Object::from(value.clone());
-    let names = Object::keys(&object);
-    if names.length() as usize > limits.max_headers {
-        return Err(BindingError::too_large(
-            field,
-            names.length() as usize,
-            limits.max_headers,
-            "header names",
-        ));
-    }
-    for name in names.iter() {
+    for name in own_names(value, field, limits.max_headers)? {
         let name_text = header_name(&name, field)?;
         let entry_field = format!("{field}[{name_text:?}]");
-        let entry = Reflect::get(value, &name)
-            .map_err(|_| BindingError::invalid(&entry_field, "cannot be read"))?;
-        if Array::is_array(&entry) {
-            let lines = Array::from(&entry);
+        let entry = Reflect::get(value, &name).map_err(|_| unreadable(&entry_field))?;
+        if is_array(&entry, &entry_field)? {
+            let lines = elements(&entry, &entry_field, limits.max_headers, "header lines")?;
             for (index, line) in lines.iter().enumerate() {
                 let line_field = format!("{entry_field}[{index}]");
-                let line = header_value(&line, &line_field)?;
+                let line = header_value(line, &line_field)?;
                 budget.add(&name_text, &line)?;
                 headers.push(&name_text, &line);
             }
@@ -390,24 +435,21 @@ pub fn verify_options(value: &JsValue) -> Result<VerifyOptions, BindingError> {
     )?;
     let prefixes = member(value, "pathPrefixes", field)?;
     if !is_absent(&prefixes) {
-        if !Array::is_array(&prefixes) {
+        if !is_array(&prefixes, "options.pathPrefixes")? {
             return Err(BindingError::invalid(
                 "options.pathPrefixes",
                 "must be an array of strings",
             ));
         }
-        let prefixes = Array::from(&prefixes);
-        if prefixes.length() as usize > MAX_PATH_PREFIXES {
-            return Err(BindingError::too_large(
-                "options.pathPrefixes",
-                prefixes.length() as usize,
-                MAX_PATH_PREFIXES,
-                "entries",
-            ));
-        }
+        let prefixes = elements(
+            &prefixes,
+            "options.pathPrefixes",
+            MAX_PATH_PREFIXES,
+            "entries",
+        )?;
         for (index, prefix) in prefixes.iter().enumerate() {
             let prefix = string(
-                &prefix,
+                prefix,
                 &format!("options.pathPrefixes[{index}]"),
                 MAX_URL_CHARS,
             )?;
@@ -462,7 +504,7 @@ pub fn type_of(value: &JsValue) -> &'static str {
         "a symbol"
     } else if value.is_function() {
         "a function"
-    } else if Array::is_array(value) {
+    } else if is_array_js(value).unwrap_or(false) {
         "an array"
     } else {
         "an object"
