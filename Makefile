@@ -89,8 +89,10 @@ setup-js:
 		     echo "      crate versions the registry does not serve); installing it with freshly resolved dependencies."; \
 		     $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --root "$(WASM_BINDGEN_ROOT)"; }; \
 	fi
-	cd js && if [ -f package-lock.json ]; then npm ci --ignore-scripts --no-audit --no-fund --silent; \
-		else npm install --ignore-scripts --no-audit --no-fund --silent; fi
+	@# npm ci deletes node_modules first, so run it only when the lock file is newer.
+	@cd js && if [ ! -f package-lock.json ]; then npm install --ignore-scripts --no-audit --no-fund --silent; \
+		elif [ ! node_modules/.package-lock.json -nt package-lock.json ]; then \
+		npm ci --ignore-scripts --no-audit --no-fund --silent; fi
 
 ## js: the npm package's wasm and glue in js/dist/node (CommonJS) and js/dist/web (ES module).
 js: setup-js setup-wasm
