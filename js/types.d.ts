@@ -152,6 +152,8 @@ export type ErrorCode =
 /** JWS public keys by participant id. */
 export declare class KeyStore {
   constructor();
+  /** Returns a key's fingerprint (kid): base64url SHA-256 of its SPKI DER. */
+  static fingerprint(key: string): string;
   add(participant: string, key: string, options?: { retireAfter?: number | Date; firstSeen?: number | Date }): KeyEntry;
   remove(participant: string, kid: string): boolean;
   removeParticipant(participant: string): number;

@@ -194,6 +194,9 @@ function signRequest(request, options) {
   });
 }
 
+// The fingerprint is also reachable from the class, where key-handling code looks for it.
+bindings.KeyStore.fingerprint = bindings.fingerprint;
+
 const { JwsValidator, JwsSigner, JwsValidationError } = createSdkClasses({
   bindings,
   cryptoCallback,

@@ -177,6 +177,7 @@ test('KeyStore adds, lists and removes per participant', () => {
   const store = new guard.KeyStore();
   const first = store.add('payerfsp', payer.publicKey);
   assert.equal(first.kid, guard.fingerprint(payer.publicKey));
+  assert.equal(guard.KeyStore.fingerprint(payer.publicKey), first.kid);
   assert.equal(first.type, 'RSA');
   assert.equal(first.bits, 2048);
   const second = store.add('payerfsp', ecfsp.publicKey, { retireAfter: new Date((NOW + 60) * 1000) });

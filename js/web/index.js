@@ -26,6 +26,9 @@ export function initSync(module) {
 
 export const { inspectSignature, inspectKey, fingerprint, KeyStore, SigningKey } = bindings;
 
+// The fingerprint is also reachable from the class, where key-handling code looks for it.
+KeyStore.fingerprint = fingerprint;
+
 function typedError(field, message) {
   const error = new TypeError(`${field}: ${message}`);
   error.code = 'ERR_FSPIOP_GUARD_INVALID_ARGUMENT';
