@@ -100,8 +100,12 @@ js: setup-js setup-wasm
 	rm -rf $(JS_DIST)
 	"$(WASM_BINDGEN)" --target nodejs --out-dir $(JS_DIST)/node $(BINDINGS_RAW)
 	"$(WASM_BINDGEN)" --target web --out-dir $(JS_DIST)/web $(BINDINGS_RAW)
-	"$(WASM_OPT)" $(JS_WASM_OPT_FLAGS) $(JS_DIST)/node/fspiop_guard_wasm_bg.wasm -o $(JS_DIST)/node/fspiop_guard_wasm_bg.wasm
-	cp $(JS_DIST)/node/fspiop_guard_wasm_bg.wasm $(JS_DIST)/web/fspiop_guard_wasm_bg.wasm
+	"$(WASM_OPT)" $(JS_WASM_OPT_FLAGS) $(JS_DIST)/web/fspiop_guard_wasm_bg.wasm -o $(JS_DIST)/web/fspiop_guard_wasm_bg.wasm
+	@# The module bytes are the same for both targets, so the Node glue reads the web copy
+	@# and the package ships one module. The build fails if the glue's path line changed.
+	rm $(JS_DIST)/node/fspiop_guard_wasm_bg.wasm
+	sed -i 's|^const wasmPath = `$${__dirname}/fspiop_guard_wasm_bg.wasm`;$$|const wasmPath = `$${__dirname}/../web/fspiop_guard_wasm_bg.wasm`;|' $(JS_DIST)/node/fspiop_guard_wasm.js
+	grep -q '/../web/fspiop_guard_wasm_bg.wasm' $(JS_DIST)/node/fspiop_guard_wasm.js
 	@echo '{ "type": "module" }' > $(JS_DIST)/web/package.json
 	@printf 'npm package wasm: %s bytes, %s gzipped\n' \
 		$$(stat -c %s $(JS_DIST)/web/fspiop_guard_wasm_bg.wasm) $$(gzip -9c $(JS_DIST)/web/fspiop_guard_wasm_bg.wasm | wc -c)

@@ -30,7 +30,7 @@ after(() => {
 
 test('tarball holds the wasm, the glue and the types', () => {
   const installed = join(project, 'node_modules/fspiop-guard');
-  assert.deepEqual(readdirSync(join(installed, 'dist/node')).sort(), ['fspiop_guard_wasm.js', 'fspiop_guard_wasm_bg.wasm']);
+  assert.deepEqual(readdirSync(join(installed, 'dist/node')), ['fspiop_guard_wasm.js'], 'one module, read by both glue files');
   assert.ok(readdirSync(join(installed, 'dist/web')).includes('fspiop_guard_wasm_bg.wasm'));
   assert.ok(readdirSync(installed).includes('types.d.ts'));
 });
