@@ -29,7 +29,7 @@ FUZZ_SECONDS ?= 300
 DIFF_COUNT ?= 2000
 DIFF_SEED ?= 1
 
-.PHONY: all build demo test test-rust test-conformance test-differential lint bench fuzz fuzz-build setup-fuzz setup-wasm filter clean
+.PHONY: all build demo test test-rust test-conformance test-differential test-js lint bench fuzz fuzz-build setup-fuzz setup-wasm setup-js js filter clean
 
 all: build
 
@@ -41,13 +41,14 @@ build:
 demo: build filter
 	@bash examples/demo.sh $(BIN) $(FILTER_WASM)
 
-## test: formatting, lints, unit, conformance and differential tests.
-test: lint test-rust test-conformance test-differential
+## test: formatting, lints, unit, conformance, differential and npm package tests.
+test: lint test-rust test-conformance test-differential test-js
 
-lint: setup-wasm
+lint: setup-wasm setup-js
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --locked -p fspiop-guard-envoy-filter --target wasm32-wasip1 -- -D warnings
+	$(CARGO) clippy --locked -p fspiop-guard-wasm --target wasm32-unknown-unknown -- -D warnings
 
 CONFORMANCE_TESTS := corpus_verdicts_match_the_sdk signer_output_matches_the_sdk_byte_for_byte \
 	corpus_verdicts_match_native_core_on_both_signature_paths
@@ -62,6 +63,61 @@ setup-wasm:
 		|| { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq clang; }
 	@[ -x "$(WASM_OPT)" ] || { mkdir -p "$(TOOLS_DIR)" && cd "$(TOOLS_DIR)" && \
 		npm install --no-save --no-audit --no-fund --silent binaryen@$(BINARYEN_VERSION); }
+
+# The npm package: the bindings crate built for wasm32-unknown-unknown, then wasm-bindgen's
+# glue for Node (CommonJS, loads the module synchronously) and for browsers (ES module
+# with init()). wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock.
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
+WASM_BINDGEN_ROOT := $(TOOLS_DIR)/wasm-bindgen-$(WASM_BINDGEN_VERSION)
+WASM_BINDGEN := $(WASM_BINDGEN_ROOT)/bin/wasm-bindgen
+BINDINGS_RAW := $(TARGET_DIR)/wasm32-unknown-unknown/npm-release/fspiop_guard_wasm.wasm
+JS_DIST := js/dist
+# Browsers download the module, so it is optimised for size; both glue files load the same
+# module bytes.
+JS_WASM_OPT_FLAGS ?= -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+	--enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
+
+## setup-js: the wasm32-unknown-unknown target, clang, wasm-bindgen-cli $(WASM_BINDGEN_VERSION),
+## Debian's chromium and the npm package's development dependencies.
+setup-js:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@command -v clang >/dev/null || $(SUDO) apt-get install -y -qq clang \
+		|| { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq clang; }
+	@if ! "$(WASM_BINDGEN)" --version 2>/dev/null | grep -qxF "wasm-bindgen $(WASM_BINDGEN_VERSION)"; then \
+		$(CARGO) install --locked wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --root "$(WASM_BINDGEN_ROOT)" \
+		|| { echo "NOTE: the --locked install of wasm-bindgen-cli $(WASM_BINDGEN_VERSION) failed (its lock file can name"; \
+		     echo "      crate versions the registry does not serve); installing it with freshly resolved dependencies."; \
+		     $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --root "$(WASM_BINDGEN_ROOT)"; }; \
+	fi
+	@# Debian's chromium for the browser test; playwright-core drives it, and never
+	@# downloads a browser of its own.
+	@command -v chromium >/dev/null || $(SUDO) apt-get install -y -qq chromium \
+		|| { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; } \
+		|| echo "NOTE: chromium could not be installed; the browser test will be skipped."
+	@# npm ci deletes node_modules first, so run it only when the lock file is newer.
+	@cd js && if [ ! -f package-lock.json ]; then npm install --ignore-scripts --no-audit --no-fund --silent; \
+		elif [ ! node_modules/.package-lock.json -nt package-lock.json ]; then \
+		npm ci --ignore-scripts --no-audit --no-fund --silent; fi
+
+## js: the npm package's wasm and glue in js/dist/node (CommonJS) and js/dist/web (ES module).
+js: setup-js setup-wasm
+	$(CARGO) build --locked -p fspiop-guard-wasm --profile npm-release --target wasm32-unknown-unknown
+	rm -rf $(JS_DIST)
+	"$(WASM_BINDGEN)" --target nodejs --out-dir $(JS_DIST)/node $(BINDINGS_RAW)
+	"$(WASM_BINDGEN)" --target web --out-dir $(JS_DIST)/web $(BINDINGS_RAW)
+	"$(WASM_OPT)" $(JS_WASM_OPT_FLAGS) $(JS_DIST)/web/fspiop_guard_wasm_bg.wasm -o $(JS_DIST)/web/fspiop_guard_wasm_bg.wasm
+	@# The module bytes are the same for both targets, so the Node glue reads the web copy
+	@# and the package ships one module. The build fails if the glue's path line changed.
+	rm $(JS_DIST)/node/fspiop_guard_wasm_bg.wasm
+	sed -i 's|^const wasmPath = `$${__dirname}/fspiop_guard_wasm_bg.wasm`;$$|const wasmPath = `$${__dirname}/../web/fspiop_guard_wasm_bg.wasm`;|' $(JS_DIST)/node/fspiop_guard_wasm.js
+	grep -q '/../web/fspiop_guard_wasm_bg.wasm' $(JS_DIST)/node/fspiop_guard_wasm.js
+	@echo '{ "type": "module" }' > $(JS_DIST)/web/package.json
+	@printf 'npm package wasm: %s bytes, %s gzipped\n' \
+		$$(stat -c %s $(JS_DIST)/web/fspiop_guard_wasm_bg.wasm) $$(gzip -9c $(JS_DIST)/web/fspiop_guard_wasm_bg.wasm | wc -c)
+
+## test-js: the npm package's tests (node --test), against the CLI's verdicts.
+test-js: js build
+	cd js && FSPIOP_GUARD_CLI=$(abspath $(BIN)) node --test test/
 
 ## filter: the Envoy filter module, optimised with wasm-opt, at $(FILTER_WASM).
 filter: setup-wasm

@@ -1,0 +1,85 @@
+//! The crypto seam on the JS side: signature arithmetic done by a JavaScript callback
+//! (node:crypto, WebCrypto), with ring inside the wasm as the fallback.
+
+use std::cell::Cell;
+
+use fspiop_guard_core::crypto::{self, Algorithm, PublicKey, VerifyError};
+use fspiop_guard_core::{RingVerifier, SignatureVerifier};
+use js_sys::{Array, Function, Uint8Array};
+use wasm_bindgen::JsValue;
+
+/// A [`SignatureVerifier`] that calls a JavaScript function first.
+///
+/// The function is called as `callback(alg, kid, spkiDer, message, signature)` with the
+/// JOSE `alg` name, the key's fingerprint, and three fresh `Uint8Array`s. It returns
+/// `true` or `false` for a verified or failed signature, and anything else (or throws)
+/// when it cannot check this algorithm or key, in which case ring computes the answer.
+///
+/// The engine-independent checks of [`crypto::precheck`] (key type and curve, RSA size,
+/// signature length) always run here first, so an engine can change how fast a verdict
+/// is reached but not which verdict it is.
+pub struct JsVerifier<'a> {
+    callback: Option<&'a Function>,
+    /// Verifications the callback decided.
+    pub by_callback: Cell<u32>,
+    /// Verifications ring computed.
+    pub by_ring: Cell<u32>,
+}
+
+impl<'a> JsVerifier<'a> {
+    /// Creates a verifier that calls `callback`, or only ring when it is `None`.
+    pub fn new(callback: Option<&'a Function>) -> Self {
+        Self {
+            callback,
+            by_callback: Cell::new(0),
+            by_ring: Cell::new(0),
+        }
+    }
+
+    fn ask(
+        &self,
+        callback: &Function,
+        key: &PublicKey,
+        alg: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Option<bool> {
+        let arguments = Array::of5(
+            &JsValue::from_str(alg.name()),
+            &JsValue::from_str(key.kid()),
+            &Uint8Array::from(key.spki_der()),
+            &Uint8Array::from(message),
+            &Uint8Array::from(signature),
+        );
+        callback
+            .apply(&JsValue::NULL, &arguments)
+            .ok()
+            .and_then(|answer| answer.as_bool())
+    }
+}
+
+impl SignatureVerifier for JsVerifier<'_> {
+    fn verify(
+        &self,
+        key: &PublicKey,
+        alg: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), VerifyError> {
+        crypto::precheck(key, alg, signature)?;
+
+        if let Some(callback) = self.callback
+            && let Some(verified) = self.ask(callback, key, alg, message, signature)
+        {
+            self.by_callback
+                .set(self.by_callback.get().saturating_add(1));
+            return if verified {
+                Ok(())
+            } else {
+                Err(VerifyError::BadSignature)
+            };
+        }
+        self.by_ring.set(self.by_ring.get().saturating_add(1));
+        RingVerifier.verify(key, alg, message, signature)
+    }
+}

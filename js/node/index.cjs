@@ -1,0 +1,225 @@
+'use strict';
+// Node entry of fspiop-guard: the core compiled to wasm, loaded synchronously, with
+// signature arithmetic done by node:crypto. Parsing, canonicalisation and policy stay in
+// the core, so verdicts are those of the native fspiop-guard CLI.
+
+const nodeCrypto = require('node:crypto');
+const bindings = require('../dist/node/fspiop_guard_wasm.js');
+const { createSdkClasses } = require('./sdk.cjs');
+
+/** Maximum number of cached KeyObjects; the oldest is dropped beyond it. */
+const MAX_CACHED_KEY_OBJECTS = 4096;
+
+const keyObjects = new Map();
+
+/** Counts of signature checks per engine, for tests and metrics. */
+const engineCounts = { nodeCrypto: 0, nodeCryptoFailed: 0 };
+
+function keyObjectFor(kid, spki) {
+  let key = keyObjects.get(kid);
+  if (key === undefined) {
+    key = nodeCrypto.createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    if (keyObjects.size >= MAX_CACHED_KEY_OBJECTS) {
+      keyObjects.delete(keyObjects.keys().next().value);
+    }
+    keyObjects.set(kid, key);
+  }
+  return key;
+}
+
+const RSA_PSS = nodeCrypto.constants.RSA_PKCS1_PSS_PADDING;
+
+/** node:crypto parameters per JOSE alg (RFC 7518 section 3). */
+const NODE_ALGORITHMS = {
+  RS256: { hash: 'sha256' },
+  RS384: { hash: 'sha384' },
+  RS512: { hash: 'sha512' },
+  PS256: { hash: 'sha256', padding: RSA_PSS, saltLength: 32 },
+  PS384: { hash: 'sha384', padding: RSA_PSS, saltLength: 48 },
+  PS512: { hash: 'sha512', padding: RSA_PSS, saltLength: 64 },
+  ES256: { hash: 'sha256', dsaEncoding: 'ieee-p1363' },
+  ES384: { hash: 'sha384', dsaEncoding: 'ieee-p1363' },
+};
+
+/**
+ * Verifies one signature with node:crypto. Called by the core after its own checks of
+ * key type, curve, RSA size and signature length. Returns undefined when node:crypto
+ * cannot check this key and alg, and the core then uses ring inside the wasm.
+ */
+function nodeCryptoVerify(alg, kid, spki, message, signature) {
+  const parameters = NODE_ALGORITHMS[alg];
+  if (parameters === undefined) return undefined;
+  try {
+    const key = keyObjectFor(kid, spki);
+    const { hash, ...options } = parameters;
+    const verified = nodeCrypto.verify(hash, message, { key, ...options }, signature);
+    engineCounts.nodeCrypto += 1;
+    return verified;
+  } catch {
+    engineCounts.nodeCryptoFailed += 1;
+    return undefined;
+  }
+}
+
+/** Returns the crypto callback for `options.crypto`: 'node' (default), 'wasm' or a function. */
+function cryptoCallback(options) {
+  const choice = options == null ? undefined : options.crypto;
+  if (choice === undefined || choice === 'node') return nodeCryptoVerify;
+  if (choice === 'wasm') return undefined;
+  if (typeof choice === 'function') return choice;
+  throw typedError(TypeError, 'options.crypto', "must be 'node', 'wasm' or a function");
+}
+
+function typedError(Kind, field, message) {
+  const error = new Kind(`${field}: ${message}`);
+  error.code = 'ERR_FSPIOP_GUARD_INVALID_ARGUMENT';
+  error.field = field;
+  return error;
+}
+
+const keyStoreCache = new WeakMap();
+
+/**
+ * Returns a KeyStore for `options.keys`: a KeyStore as is, or a plain object
+ * `{fspId: PEM | JWK | Buffer | [..]}` converted once and cached until one of its values
+ * changes.
+ */
+function keyStoreFor(keys) {
+  if (keys instanceof bindings.KeyStore) return keys;
+  if (keys === null || typeof keys !== 'object' || Array.isArray(keys)) {
+    throw typedError(TypeError, 'options.keys', 'must be a KeyStore or an object {fspId: PEM}');
+  }
+  const entries = Object.entries(keys);
+  const cached = keyStoreCache.get(keys);
+  if (cached !== undefined && sameEntries(cached.entries, entries)) return cached.store;
+
+  const store = new bindings.KeyStore();
+  for (const [participant, value] of entries) {
+    const texts = Array.isArray(value) ? value : [value];
+    for (const text of texts) {
+      if (text == null) continue;
+      try {
+        store.add(participant, keyText(text, `options.keys[${JSON.stringify(participant)}]`));
+      } catch (error) {
+        // An unusable key is recorded in the store and reported by the verdict.
+        if (error.code !== 'ERR_FSPIOP_GUARD_INVALID_KEY') throw error;
+      }
+    }
+  }
+  keyStoreCache.set(keys, { entries, store });
+  return store;
+}
+
+function sameEntries(before, after) {
+  if (before.length !== after.length) return false;
+  for (let index = 0; index < before.length; index += 1) {
+    if (before[index][0] !== after[index][0] || before[index][1] !== after[index][1]) return false;
+  }
+  return true;
+}
+
+/** Returns the text of a key given as a string, a Buffer or a Uint8Array. */
+function keyText(value, field) {
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  throw typedError(TypeError, field, `must be a PEM or JWK string or a Buffer, not ${typeof value}`);
+}
+
+function readOptions(options) {
+  if (options == null) {
+    throw typedError(TypeError, 'options', 'is missing; give {keys}');
+  }
+  if (typeof options !== 'object') throw typedError(TypeError, 'options', 'must be an object');
+  return { store: keyStoreFor(options.keys), crypto: cryptoCallback(options) };
+}
+
+/**
+ * Verifies a request's FSPIOP-Signature and returns the verdict at once.
+ * `request` is {method, url, headers, body} with the body as received (text or bytes);
+ * `options` is {keys, profile?, now?, crypto?, ...}.
+ */
+function verifyRequestSync(request, options) {
+  const { store, crypto } = readOptions(options);
+  return bindings.verifyRequest(request, store, options, crypto);
+}
+
+/** Verifies a request; the Promise form of verifyRequestSync, as in browsers. */
+async function verifyRequest(request, options) {
+  return verifyRequestSync(request, options);
+}
+
+/** Verifies a request and adds the diagnosis that explains the verdict. */
+function explain(request, options) {
+  const { store, crypto } = readOptions(options);
+  return bindings.explain(request, store, options, crypto);
+}
+
+const signingKeys = new Map();
+
+/** Returns a parsed SigningKey for a PEM, cached by its text. */
+function signingKeyFor(key) {
+  if (key instanceof bindings.SigningKey) return key;
+  const text = keyText(key, 'signingKey');
+  let parsed = signingKeys.get(text);
+  if (parsed === undefined) {
+    parsed = new bindings.SigningKey(text);
+    if (signingKeys.size >= 64) signingKeys.delete(signingKeys.keys().next().value);
+    signingKeys.set(text, parsed);
+  }
+  return parsed;
+}
+
+/**
+ * Signs a request as the Mojaloop SDK does. `request` is {method, url, headers, body};
+ * a body that is not a string is serialised with JSON.stringify first. `options` is
+ * {signingKey, mode?, alg?, bodyAsText?}. Returns {headers, body, signatureHeader,
+ * fspiopUri, alg}.
+ */
+function signRequest(request, options) {
+  if (options == null || typeof options !== 'object') {
+    throw typedError(TypeError, 'options', 'must be an object {signingKey}');
+  }
+  const key = signingKeyFor(options.signingKey);
+  let prepared = request;
+  let bodyAsText = options.bodyAsText === true;
+  if (request != null && typeof request === 'object' && request.body != null
+      && typeof request.body === 'object' && !(request.body instanceof Uint8Array)) {
+    prepared = { ...request, body: JSON.stringify(request.body) };
+    bodyAsText = false;
+  }
+  return bindings.signRequest(prepared, key, {
+    mode: options.mode,
+    alg: options.alg,
+    bodyAsText,
+  });
+}
+
+// The fingerprint is also reachable from the class, where key-handling code looks for it.
+bindings.KeyStore.fingerprint = bindings.fingerprint;
+
+const { JwsValidator, JwsSigner, JwsValidationError } = createSdkClasses({
+  bindings,
+  cryptoCallback,
+  signingKeyFor,
+});
+
+module.exports = {
+  /** Does nothing in Node, where the wasm loads synchronously; kept for browser parity. */
+  init: async () => {},
+  verifyRequest,
+  verifyRequestSync,
+  explain,
+  signRequest,
+  inspectSignature: bindings.inspectSignature,
+  inspectKey: bindings.inspectKey,
+  fingerprint: bindings.fingerprint,
+  KeyStore: bindings.KeyStore,
+  SigningKey: bindings.SigningKey,
+  JwsValidator,
+  JwsSigner,
+  JwsValidationError,
+  engineCounts,
+};
+
+/** The SDK's namespace shape: `const { Jws } = require(...)`, then `new Jws.validator(...)`. */
+module.exports.Jws = { validator: JwsValidator, signer: JwsSigner };

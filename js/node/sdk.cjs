@@ -1,0 +1,200 @@
+'use strict';
+// Drop-in replacements for the JWS classes of @mojaloop/sdk-standard-components:
+// JwsValidator({validationKeys, logger}).validate({headers, body}) and
+// JwsSigner({signingKey, logger}).sign(requestOptions) / getSignature(requestOptions).
+
+/** The error JwsValidator.validate throws for a request that fails verification. */
+class JwsValidationError extends Error {
+  constructor(verdict) {
+    super(verdict.message);
+    this.name = 'JwsValidationError';
+    this.code = 'ERR_FSPIOP_GUARD_JWS_INVALID';
+    /** Our stable reason code, for example SIGNATURE_MISMATCH. */
+    this.reason = verdict.reason;
+    /** The FSPIOP API error code for this reason, for example "3105". */
+    this.fspiopErrorCode = verdict.fspiop_error;
+    /** The whole verdict. */
+    this.verdict = verdict;
+  }
+}
+
+/**
+ * Returns headers as the core reads them: string values kept, arrays kept as repeated
+ * lines, numbers turned into strings (as Node sends them), undefined and null dropped.
+ */
+function plainHeaders(headers) {
+  const result = {};
+  if (headers == null) return result;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value == null) continue;
+    if (typeof value === 'number') result[name] = String(value);
+    else result[name] = value;
+  }
+  return result;
+}
+
+/** Returns the value of a header whatever the case of its name, as Node's lookup does. */
+function headerValue(headers, lowercaseName) {
+  if (headers == null) return undefined;
+  if (Object.hasOwn(headers, lowercaseName)) return headers[lowercaseName];
+  for (const name of Object.keys(headers)) {
+    if (name.toLowerCase() === lowercaseName) return headers[name];
+  }
+  return undefined;
+}
+
+/** Returns the component logger the SDK's classes derive with `logger.child()`. */
+function componentLogger(logger, component) {
+  if (logger != null && typeof logger.child === 'function') return logger.child({ component });
+  return logger;
+}
+
+function logDebug(logger, message, context) {
+  if (logger == null || !logger.isDebugEnabled) return;
+  if (typeof logger.debug === 'function') logger.debug(message, context);
+}
+
+/** Logs a failed validation at error level, as the SDK's validator does before it throws. */
+function logError(logger, message, error) {
+  if (logger != null && typeof logger.error === 'function') logger.error(message, error);
+}
+
+function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
+  /**
+   * Validates FSPIOP-Signature as the SDK's JwsValidator does, with fspiop-guard's core.
+   * `validationKeys` is {fspId: PEM string or Buffer}; it is read at every validate(),
+   * so keys changed in place (as a key directory watcher does) take effect at once.
+   */
+  class JwsValidator {
+    constructor(config = {}) {
+      if (config.validationKeys == null || typeof config.validationKeys !== 'object') {
+        const error = new TypeError('validationKeys: must be an object {fspId: PEM}');
+        error.code = 'ERR_FSPIOP_GUARD_INVALID_ARGUMENT';
+        error.field = 'validationKeys';
+        throw error;
+      }
+      this.validationKeys = config.validationKeys;
+      this.logger = componentLogger(config.logger, 'JwsValidator');
+      this.options = {
+        profile: config.profile ?? 'mojaloop-sdk',
+        crypto: config.crypto,
+        now: config.now,
+      };
+      this.crypto = cryptoCallback(this.options);
+      this.keyStore = new bindings.KeyStore();
+      this.loadedKeys = new Map();
+    }
+
+    /** Loads the key configured now for `source`, when it changed since the last call. */
+    syncKey(source) {
+      const configured = Object.hasOwn(this.validationKeys, source) ? this.validationKeys[source] : undefined;
+      if (this.loadedKeys.has(source) && this.loadedKeys.get(source) === configured) return;
+      this.keyStore.removeParticipant(source);
+      this.loadedKeys.set(source, configured);
+      if (!configured) return;
+      const text = typeof configured === 'string'
+        ? configured
+        : Buffer.isBuffer(configured) ? configured.toString('utf8') : String(configured);
+      try {
+        this.keyStore.add(source, text);
+      } catch (error) {
+        // The store records the participant's key as unusable; the verdict reports it.
+        logDebug(this.logger, `JWS key of ${JSON.stringify(source)} is unusable: ${error.message}`);
+      }
+    }
+
+    /**
+     * Validates {headers, body} (body already parsed, as the SDK expects) and returns
+     * true, or throws a JwsValidationError carrying the reason and FSPIOP error code.
+     */
+    validate(request) {
+      const headers = request == null ? undefined : request.headers;
+      const body = request == null ? undefined : (request.body || request.data);
+      if (!body) {
+        const error = new Error('Cannot validate JWS without a body');
+        error.code = 'ERR_FSPIOP_GUARD_JWS_INVALID';
+        error.reason = 'BODY_MISSING';
+        error.fspiopErrorCode = '3102';
+        logError(this.logger, 'Error validating JWS: ', error);
+        throw error;
+      }
+      const source = headerValue(headers, 'fspiop-source');
+      if (typeof source === 'string' && source !== '') this.syncKey(source);
+
+      // The SDK verifies a re-serialisation of the parsed body; JSON.stringify gives the
+      // body's JS property order, and the core also tries the sorted-key form.
+      const verdict = bindings.verifyRequest(
+        {
+          method: 'POST',
+          url: '/',
+          headers: plainHeaders(headers),
+          body: JSON.stringify(body),
+        },
+        this.keyStore,
+        this.options.now === undefined ? { profile: this.options.profile } : this.options,
+        this.crypto,
+      );
+      if (!verdict.accepted) {
+        const error = new JwsValidationError(verdict);
+        logError(this.logger, 'Error validating JWS: ', error);
+        throw error;
+      }
+      return true;
+    }
+  }
+
+  /**
+   * Signs outgoing requests as the SDK's JwsSigner does (19.19.x by default; pass
+   * {mode: 'sdk-19.18'} for the older signer).
+   */
+  class JwsSigner {
+    constructor(config = {}) {
+      this.signingKey = signingKeyFor(config.signingKey);
+      this.logger = componentLogger(config.logger, 'JwsSigner');
+      this.mode = config.mode ?? 'sdk-19.19';
+    }
+
+    /** Signs `requestOptions` in place: sets fspiop-http-method, fspiop-uri and fspiop-signature. */
+    sign(requestOptions) {
+      const bodyField = requestOptions.body ? 'body' : 'data';
+      const body = requestOptions[bodyField];
+      if (!body) throw new Error('Cannot sign with no body');
+      const signed = this.signOne(requestOptions, body, this.mode, requestOptions.uri || requestOptions.url);
+      requestOptions.headers['fspiop-http-method'] = requestOptions.method.toUpperCase();
+      requestOptions.headers['fspiop-uri'] = signed.fspiopUri;
+      requestOptions.headers['fspiop-signature'] = signed.signatureHeader;
+      if (this.mode === 'sdk-19.19') requestOptions[bodyField] = signed.body;
+      logDebug(this.logger, 'JWS signed request', { uri: signed.fspiopUri });
+    }
+
+    /**
+     * Returns the FSPIOP-Signature value for requestOptions whose fspiop-uri and
+     * fspiop-http-method headers are already set; requestOptions is not changed.
+     */
+    getSignature(requestOptions) {
+      const body = requestOptions.body || requestOptions.data;
+      if (!body) throw new Error('Cannot sign with no body');
+      const uri = requestOptions.uri || requestOptions.url;
+      if (typeof uri !== 'string' || !uri.includes('/')) throw new Error(`URI not valid for protected header: ${uri}`);
+      return this.signOne(requestOptions, body, 'get-signature', uri).signatureHeader;
+    }
+
+    signOne(requestOptions, body, mode, url) {
+      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      return bindings.signRequest(
+        {
+          method: requestOptions.method,
+          url,
+          headers: plainHeaders(requestOptions.headers),
+          body: text,
+        },
+        this.signingKey,
+        { mode, bodyAsText: typeof body === 'string' },
+      );
+    }
+  }
+
+  return { JwsValidator, JwsSigner, JwsValidationError };
+}
+
+module.exports = { createSdkClasses, plainHeaders };

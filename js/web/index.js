@@ -1,0 +1,177 @@
+// Browser entry of fspiop-guard: call `await init()` once, then use the API. Signature
+// arithmetic goes to WebCrypto where it supports the algorithm and key, else to ring
+// inside the wasm. Parsing, canonicalisation and policy stay in the core.
+
+import initWasm, * as bindings from '../dist/web/fspiop_guard_wasm.js';
+
+let ready;
+
+/**
+ * Loads the wasm module. `input` is optional: a URL, a Response, bytes or a
+ * WebAssembly.Module; by default the module next to this file is fetched.
+ */
+export function init(input) {
+  if (ready === undefined) {
+    ready = initWasm(input === undefined ? undefined : { module_or_path: input });
+  }
+  return ready;
+}
+
+/** Loads the wasm module synchronously from bytes or a WebAssembly.Module (for Workers). */
+export function initSync(module) {
+  const output = bindings.initSync({ module });
+  ready = Promise.resolve(output);
+  return output;
+}
+
+export const { inspectSignature, inspectKey, fingerprint, KeyStore, SigningKey } = bindings;
+
+// The fingerprint is also reachable from the class, where key-handling code looks for it.
+KeyStore.fingerprint = fingerprint;
+
+function typedError(field, message) {
+  const error = new TypeError(`${field}: ${message}`);
+  error.code = 'ERR_FSPIOP_GUARD_INVALID_ARGUMENT';
+  error.field = field;
+  return error;
+}
+
+const keyStoreCache = new WeakMap();
+
+function keyStoreFor(keys) {
+  if (keys instanceof bindings.KeyStore) return keys;
+  if (keys === null || typeof keys !== 'object' || Array.isArray(keys)) {
+    throw typedError('options.keys', 'must be a KeyStore or an object {fspId: PEM}');
+  }
+  const entries = Object.entries(keys);
+  const cached = keyStoreCache.get(keys);
+  if (cached !== undefined && cached.entries.length === entries.length
+      && cached.entries.every(([name, value], index) => name === entries[index][0] && value === entries[index][1])) {
+    return cached.store;
+  }
+  const store = new bindings.KeyStore();
+  for (const [participant, value] of entries) {
+    for (const text of Array.isArray(value) ? value : [value]) {
+      if (text == null) continue;
+      try {
+        store.add(participant, text);
+      } catch (error) {
+        // An unusable key is recorded in the store and reported by the verdict.
+        if (error.code !== 'ERR_FSPIOP_GUARD_INVALID_KEY') throw error;
+      }
+    }
+  }
+  keyStoreCache.set(keys, { entries, store });
+  return store;
+}
+
+/** WebCrypto parameters per JOSE alg (RFC 7518 section 3). */
+const WEB_ALGORITHMS = {
+  RS256: { importParams: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, verifyParams: { name: 'RSASSA-PKCS1-v1_5' } },
+  RS384: { importParams: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-384' }, verifyParams: { name: 'RSASSA-PKCS1-v1_5' } },
+  RS512: { importParams: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-512' }, verifyParams: { name: 'RSASSA-PKCS1-v1_5' } },
+  PS256: { importParams: { name: 'RSA-PSS', hash: 'SHA-256' }, verifyParams: { name: 'RSA-PSS', saltLength: 32 } },
+  PS384: { importParams: { name: 'RSA-PSS', hash: 'SHA-384' }, verifyParams: { name: 'RSA-PSS', saltLength: 48 } },
+  PS512: { importParams: { name: 'RSA-PSS', hash: 'SHA-512' }, verifyParams: { name: 'RSA-PSS', saltLength: 64 } },
+  ES256: { importParams: { name: 'ECDSA', namedCurve: 'P-256' }, verifyParams: { name: 'ECDSA', hash: 'SHA-256' } },
+  ES384: { importParams: { name: 'ECDSA', namedCurve: 'P-384' }, verifyParams: { name: 'ECDSA', hash: 'SHA-384' } },
+};
+
+const cryptoKeys = new Map();
+
+/** Counts of signature checks WebCrypto decided, and of those left to ring in the wasm. */
+export const engineCounts = { webCrypto: 0, webCryptoFallback: 0 };
+
+/** Returns true or false from WebCrypto, or undefined when it cannot check this key and alg. */
+async function webCryptoVerify(subtle, { alg, kid, spki, message, signature }) {
+  const parameters = WEB_ALGORITHMS[alg];
+  if (parameters === undefined) return undefined;
+  const cacheKey = `${alg} ${kid}`;
+  let key = cryptoKeys.get(cacheKey);
+  if (key === undefined) {
+    key = subtle.importKey('spki', spki, parameters.importParams, false, ['verify']).catch(() => null);
+    if (cryptoKeys.size >= 4096) cryptoKeys.delete(cryptoKeys.keys().next().value);
+    cryptoKeys.set(cacheKey, key);
+  }
+  const cryptoKey = await key;
+  if (cryptoKey === null) {
+    engineCounts.webCryptoFallback += 1;
+    return undefined;
+  }
+  try {
+    const verified = await subtle.verify(parameters.verifyParams, cryptoKey, signature, message);
+    engineCounts.webCrypto += 1;
+    return verified;
+  } catch {
+    engineCounts.webCryptoFallback += 1;
+    return undefined;
+  }
+}
+
+function sameQuestion(question, alg, kid, message, signature) {
+  if (question === undefined || question.alg !== alg || question.kid !== kid) return false;
+  if (question.message.length !== message.length || question.signature.length !== signature.length) return false;
+  for (let index = 0; index < message.length; index += 1) {
+    if (question.message[index] !== message[index]) return false;
+  }
+  return question.signature.every((byte, index) => byte === signature[index]);
+}
+
+/**
+ * Verifies a request's FSPIOP-Signature. `request` is {method, url, headers, body} with
+ * the body as received; `options` is {keys, profile?, now?, crypto?: 'webcrypto' | 'wasm'}.
+ *
+ * WebCrypto is asynchronous and the core is not, so the core runs twice: the first run
+ * records every signature check it would make, WebCrypto computes them, and the second
+ * run is given those results in the same order. A check that differs from the recorded
+ * one, or that WebCrypto cannot do, is computed by ring in the wasm instead.
+ */
+export async function verifyRequest(request, options) {
+  await init();
+  if (options == null || typeof options !== 'object') throw typedError('options', 'must be an object {keys}');
+  const store = keyStoreFor(options.keys);
+  const subtle = globalThis.crypto === undefined ? undefined : globalThis.crypto.subtle;
+  if (options.crypto === 'wasm' || subtle === undefined) {
+    return bindings.verifyRequest(request, store, options, undefined);
+  }
+
+  const questions = [];
+  bindings.verifyRequest(request, store, options, (alg, kid, spki, message, signature) => {
+    questions.push({ alg, kid, spki, message, signature });
+    return false;
+  });
+  const results = await Promise.all(questions.map((question) => webCryptoVerify(subtle, question)));
+  let next = 0;
+  return bindings.verifyRequest(request, store, options, (alg, kid, spki, message, signature) => {
+    const index = next;
+    next += 1;
+    return sameQuestion(questions[index], alg, kid, message, signature) ? results[index] : undefined;
+  });
+}
+
+/** Verifies a request with ring in the wasm and adds the diagnosis that explains the verdict. */
+export async function explain(request, options) {
+  await init();
+  if (options == null || typeof options !== 'object') throw typedError('options', 'must be an object {keys}');
+  return bindings.explain(request, keyStoreFor(options.keys), options, undefined);
+}
+
+/**
+ * Signs a request as the Mojaloop SDK does; `options` is {signingKey, mode?, alg?,
+ * bodyAsText?}. A body that is not a string is serialised with JSON.stringify first.
+ * Call init() before.
+ */
+export function signRequest(request, options) {
+  if (options == null || typeof options !== 'object') throw typedError('options', 'must be an object {signingKey}');
+  const key = options.signingKey instanceof bindings.SigningKey
+    ? options.signingKey
+    : new bindings.SigningKey(options.signingKey);
+  let prepared = request;
+  let bodyAsText = options.bodyAsText === true;
+  if (request != null && typeof request === 'object' && request.body != null
+      && typeof request.body === 'object' && !(request.body instanceof Uint8Array)) {
+    prepared = { ...request, body: JSON.stringify(request.body) };
+    bodyAsText = false;
+  }
+  return bindings.signRequest(prepared, key, { mode: options.mode, alg: options.alg, bodyAsText });
+}
