@@ -142,9 +142,10 @@ test-differential: build
 
 ## bench: criterion benchmarks of the core and of the filter module in the wasmtime host,
 ## then the module's sizes; results go to docs/BENCHMARKS.md by hand.
-bench: filter
+bench: filter js
 	$(CARGO) bench --locked -p fspiop-guard-core
 	$(CARGO) bench --locked -p fspiop-guard-envoy-filter --bench filter
+	cd js && node bench/verify.mjs
 	@printf 'filter module bytes: %s raw, %s after wasm-opt, %s after gzip -9\n' \
 		$$(stat -c %s $(FILTER_RAW)) $$(stat -c %s $(FILTER_WASM)) \
 		$$(gzip -9c $(FILTER_WASM) | wc -c)
