@@ -65,7 +65,7 @@ pub struct KeySet {
     pub notes: Vec<String>,
 }
 
-/// Why a key-set document was rejected whole.
+/// Reason a key-set document was rejected whole.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeySetError {
     /// The document is larger than the limit.
