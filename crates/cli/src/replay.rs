@@ -61,7 +61,7 @@ pub struct ReplayArgs {
     requests: Vec<PathBuf>,
 }
 
-/// What the filter did with one request.
+/// Outcome of one request through the filter.
 #[derive(Serialize)]
 struct ReplayLine {
     request: String,
@@ -173,7 +173,7 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode, String> {
 
         // A held stream waits for a key refresh or, on an Envoy without
         // allow_on_headers_stop_iteration, for a body that never comes: let the virtual
-        // clock run past hold_timeout_ms so the filter's own deadline answers it.
+        // clock run past hold_timeout_ms so the filter's own deadline rejects it.
         if !outcome.state.is_final() {
             host.advance(Duration::from_millis(config.hold_timeout_ms + 5_000))
                 .map_err(|error| format!("the host failed on {}: {error}", path.display()))?;

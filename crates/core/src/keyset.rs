@@ -189,7 +189,8 @@ impl KeySetDocument {
 
     /// Serialises the document as compact JSON.
     pub fn to_json(&self) -> String {
-        // NOTE: serialising plain strings and maps cannot fail.
+        // serde_json fails only on non-string map keys and failing Serialize impls;
+        // this document has string keys and derived impls only.
         serde_json::to_string(self).unwrap_or_default()
     }
 }

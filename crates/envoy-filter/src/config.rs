@@ -34,7 +34,7 @@ pub const OWN_HEADER_PREFIX: &str = "x-fspiop-guard-";
 /// memory on hostile input.
 const MAX_DEPTH: usize = 64;
 
-/// How a request travels through the filter.
+/// Request flow through the filter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Flow {
     /// Headers go upstream at once; the body is held until it has been verified. A
@@ -47,7 +47,7 @@ pub enum Flow {
     HoldHeaders,
 }
 
-/// Which engine does the signature arithmetic.
+/// Engine that does the signature arithmetic.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SignaturePath {
     /// The proxy's `verify_signature` foreign function where it covers the algorithm,
@@ -61,7 +61,7 @@ pub enum SignaturePath {
     InWasm,
 }
 
-/// What the filter does while it has no key at all.
+/// Behaviour of the filter while it has no key at all.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum NoKeysMode {
     /// Answer every request that needs a signature with `no_keys.status`.
@@ -78,13 +78,13 @@ pub struct FilterConfig {
     pub profile: Profile,
     /// Name of the profile, for logs.
     pub profile_name: String,
-    /// How requests travel through the filter.
+    /// Request flow through the filter.
     pub flow: Flow,
     /// Keys given inline, merged with every fetched key set.
     pub inline_keys: SortedMap<String, Vec<KeySetEntry>>,
-    /// Where key sets are fetched from, if anywhere.
+    /// Source of fetched key sets, if any.
     pub key_source: Option<KeySource>,
-    /// Which requests need a signature.
+    /// Rules that decide which requests need a signature.
     pub request_rules: RequestRules,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
@@ -94,14 +94,14 @@ pub struct FilterConfig {
     pub no_keys: NoKeys,
     /// Names of the headers this filter adds.
     pub headers: HeaderNames,
-    /// Which engine does the signature arithmetic.
+    /// Engine that does the signature arithmetic.
     pub signature_path: SignaturePath,
-    /// Longest time a request is held waiting for the filter (`hold-headers` body
+    /// Maximum time a request is held waiting for the filter (`hold-headers` body
     /// delivery, key refresh), in milliseconds.
     pub hold_timeout_ms: u64,
 }
 
-/// Where and how often key sets are fetched.
+/// Location and polling schedule of the key set.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeySource {
     /// Envoy cluster serving the key set.
@@ -157,7 +157,7 @@ pub struct HeaderNames {
 pub struct ConfigError {
     /// Dotted path of the field, for example `key_source.timeout_ms`; empty for the document.
     pub field: String,
-    /// What is wrong and what to do.
+    /// The problem and the fix.
     pub message: String,
 }
 

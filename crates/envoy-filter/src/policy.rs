@@ -184,7 +184,7 @@ fn json_string(text: &str) -> String {
     quoted
 }
 
-/// What to do after the request headers.
+/// Decision taken after the request headers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HeadDecision {
     /// The request needs no signature: let it through untouched.
@@ -211,7 +211,7 @@ pub fn on_head(config: &FilterConfig, head: &RequestHead) -> HeadDecision {
     HeadDecision::Verify
 }
 
-/// The 413 reply for a body over the limit.
+/// Builds the 413 reply for a body over the limit.
 pub fn too_large(config: &FilterConfig, length: u64) -> Reply {
     let error = FspiopError::TooLarge;
     Reply::new(
@@ -242,7 +242,7 @@ pub struct Keys {
 }
 
 impl Keys {
-    /// The inline keys alone.
+    /// Returns the inline keys alone.
     pub fn inline(config: &FilterConfig) -> Keys {
         let mut keys = Keys::default();
         keys.merge_inline(config);
@@ -302,7 +302,7 @@ impl Keys {
     }
 }
 
-/// The answer for a request whose body is complete.
+/// Outcome for a request whose body is complete.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Judgement {
     /// Forward the request.
@@ -325,7 +325,7 @@ pub enum Judgement {
     },
 }
 
-/// What the caller knows about the stream besides head and body.
+/// Inputs of [`judge`] besides the head and the body.
 pub struct Inputs<'a> {
     /// The head from the headers callback.
     pub head: &'a RequestHead,

@@ -170,7 +170,7 @@ pub fn foreign_hash(alg: Algorithm) -> Option<&'static str> {
     }
 }
 
-/// Why a foreign call gave no answer.
+/// Reason a foreign call returned no result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ForeignError {
     /// The proxy has no function of that name.
@@ -194,11 +194,11 @@ pub struct PathCounts {
 ///
 /// `call` performs `proxy_call_foreign_function("verify_signature", arguments)`.
 pub struct ProxyVerifier<'a, F: Fn(&[u8]) -> Result<Vec<u8>, ForeignError>> {
-    /// Which engine to use.
+    /// Engine to use.
     pub path: SignaturePath,
     /// The foreign call.
     pub call: F,
-    /// Where checks are counted.
+    /// Counters of the checks made.
     pub counts: &'a PathCounts,
 }
 

@@ -830,7 +830,8 @@ fn large_bodies_do_not_grow_memory() {
         .map(|i| format!(r#"{{"k{i}":"{}"}}"#, "v".repeat(30)))
         .collect();
     let body = format!(r#"{{"quoteId":"1","list":[{}]}}"#, items.join(","));
-    assert!(body.len() > 800 * 1024 && body.len() < 1024 * 1024);
+    assert!(body.len() > 800 * 1024, "{}", body.len());
+    assert!(body.len() < 1024 * 1024, "{}", body.len());
     let request = signed_quote(&key, "payerfsp", &body, START_UNIX);
     let mut tampered = request.clone();
     tampered.body_chunks[0][body.len() - 10] ^= 0x01;

@@ -125,7 +125,7 @@ fn host_request(case: &Value, chunk: usize) -> HttpRequest {
     out
 }
 
-/// The plugin configuration: keys come from the key endpoint, as keysync serves them,
+/// Returns the plugin configuration. Keys come from the key endpoint, as keysync serves them,
 /// because a case's key may be one that does not parse, which an inline key may not be.
 fn plugin_config(signature_path: &str) -> String {
     format!(
@@ -133,7 +133,7 @@ fn plugin_config(signature_path: &str) -> String {
     )
 }
 
-/// The key-set document with the case's keys. A participant no case uses holds a
+/// Returns the key-set document with the case's keys. A participant no case uses has a
 /// valid key, so that a case whose only key does not parse still loads as a key set
 /// (a set without any usable key is refused and the filter keeps waiting for keys).
 fn keyset_document(case: &Value) -> String {

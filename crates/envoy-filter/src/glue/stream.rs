@@ -14,7 +14,7 @@ use crate::policy::{self, HeadDecision, Judgement, Reply, RequestHead};
 
 use super::worker::{SharedWorker, stats};
 
-/// Where a stream is in its life.
+/// Stage of a stream.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Phase {
     /// Nothing to do: not yet seen, passed through, or answered.
@@ -26,7 +26,7 @@ pub enum Phase {
     Refreshing,
 }
 
-/// What the worker may need to judge or answer a held stream.
+/// State the worker needs to judge a held stream or reply to it.
 #[derive(Debug, Default)]
 pub struct StreamState {
     pub head: RequestHead,

@@ -31,7 +31,7 @@ pub const SHARED_REFRESH_ANY: &str = "fspiop-guard.refresh-any";
 
 /// Rejection lines a worker logs per second; the rest are counted and summed up.
 const REJECTION_LOG_LINES_PER_SECOND: u32 = 20;
-/// Longest client value (method, path, `FSPIOP-Source`) quoted in a log line.
+/// Maximum length of a client value (method, path, `FSPIOP-Source`) quoted in a log line.
 const MAX_LOGGED_VALUE_BYTES: usize = 128;
 
 /// Foreign function Envoy registers for signature checks.
@@ -71,7 +71,7 @@ pub struct Worker {
     log_budget: (u64, u32, u32),
     /// Stat ids by name.
     metrics: SortedMap<String, u32>,
-    /// Set once the proxy said it has no `verify_signature`.
+    /// Set once a call showed that the proxy has no `verify_signature`.
     foreign_missing: bool,
 }
 
@@ -84,13 +84,13 @@ struct Refresh {
     token: u32,
     /// Context id of the stream that sent the callout.
     initiator: u32,
-    /// Other streams waiting for the answer.
+    /// Other streams waiting for the response.
     waiters: Vec<u32>,
 }
 
 pub type SharedWorker = Rc<RefCell<Worker>>;
 
-/// The current time in unix nanoseconds.
+/// Returns the current time in unix nanoseconds.
 pub fn now_ns() -> u64 {
     hostcalls::get_current_time()
         .ok()
@@ -233,7 +233,7 @@ impl Worker {
         if read_u64(value.as_ref()).is_some_and(|next| now < next) {
             return false;
         }
-        // Hold the claim for the fetch's timeout; the answer sets the real next time.
+        // Hold the claim for the fetch's timeout; the response sets the real next time.
         let until = now + ms_to_ns(source.timeout_ms) + ms_to_ns(1_000);
         hostcalls::set_shared_data(SHARED_NEXT_FETCH, Some(until.to_string().as_bytes()), cas)
             .is_ok()
@@ -253,7 +253,7 @@ impl Worker {
             hostcalls::set_shared_data(SHARED_NEXT_FETCH, Some(next.to_string().as_bytes()), None);
     }
 
-    /// The headers of a key-set fetch.
+    /// Returns the headers of a key-set fetch.
     pub fn fetch_headers(&self, source: &KeySource) -> Vec<(String, String)> {
         let mut headers = vec![
             (":method".to_owned(), "GET".to_owned()),
@@ -267,7 +267,7 @@ impl Worker {
         headers
     }
 
-    /// Handles the answer to a key-set fetch made by this worker (periodic or on a
+    /// Handles the response to a key-set fetch made by this worker (periodic or on a
     /// miss). `status` is `None` when the call failed (reset or timeout).
     pub fn apply_fetch(
         &mut self,
@@ -391,8 +391,8 @@ impl Worker {
             self.foreign_missing = true;
         }
 
-        // A forced foreign path that could not check the signature says nothing about
-        // the signature: report the proxy, and do not refresh keys for it.
+        // A forced foreign path that could not check the signature tells nothing about
+        // the signature, so report the proxy and do not refresh keys for it.
         let judgement = match judgement {
             Judgement::Reject(_) | Judgement::Refresh { .. }
                 if self.config.signature_path == SignaturePath::ForeignFunction
