@@ -5,27 +5,16 @@
 
 const nodeCrypto = require('node:crypto');
 const bindings = require('../dist/node/fspiop_guard_wasm.js');
-const { createSdkClasses } = require('./sdk.cjs');
+const { createSdkClasses, bodyForWasm } = require('./sdk.cjs');
 
 /** Maximum number of cached KeyObjects; the oldest is dropped beyond it. */
 const MAX_CACHED_KEY_OBJECTS = 4096;
 
+/** node:crypto key arguments per alg and kid. */
 const keyObjects = new Map();
 
 /** Counts of signature checks per engine, for tests and metrics. */
 const engineCounts = { nodeCrypto: 0, nodeCryptoFailed: 0 };
-
-function keyObjectFor(kid, spki) {
-  let key = keyObjects.get(kid);
-  if (key === undefined) {
-    key = nodeCrypto.createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-    if (keyObjects.size >= MAX_CACHED_KEY_OBJECTS) {
-      keyObjects.delete(keyObjects.keys().next().value);
-    }
-    keyObjects.set(kid, key);
-  }
-  return key;
-}
 
 const RSA_PSS = nodeCrypto.constants.RSA_PKCS1_PSS_PADDING;
 
@@ -41,18 +30,33 @@ const NODE_ALGORITHMS = {
   ES384: { hash: 'sha384', dsaEncoding: 'ieee-p1363' },
 };
 
+/** Returns the key argument of nodeCrypto.verify: the KeyObject, or it with alg's options. */
+function verifyKeyFor(alg, kid, spki) {
+  const cacheKey = `${alg} ${kid}`;
+  let key = keyObjects.get(cacheKey);
+  if (key === undefined) {
+    const { hash, ...options } = NODE_ALGORITHMS[alg];
+    const keyObject = nodeCrypto.createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    key = Object.keys(options).length === 0 ? keyObject : { key: keyObject, ...options };
+    if (keyObjects.size >= MAX_CACHED_KEY_OBJECTS) {
+      keyObjects.delete(keyObjects.keys().next().value);
+    }
+    keyObjects.set(cacheKey, key);
+  }
+  return key;
+}
+
 /**
  * Verifies one signature with node:crypto. Called by the core after its own checks of
- * key type, curve, RSA size and signature length. Returns undefined when node:crypto
- * cannot check this key and alg, and the core then uses ring inside the wasm.
+ * key type, curve, RSA size and signature length, with views into the wasm memory that
+ * are read here and never kept. Returns undefined when node:crypto cannot check this key
+ * and alg, and the core then uses ring inside the wasm.
  */
 function nodeCryptoVerify(alg, kid, spki, message, signature) {
   const parameters = NODE_ALGORITHMS[alg];
   if (parameters === undefined) return undefined;
   try {
-    const key = keyObjectFor(kid, spki);
-    const { hash, ...options } = parameters;
-    const verified = nodeCrypto.verify(hash, message, { key, ...options }, signature);
+    const verified = nodeCrypto.verify(parameters.hash, message, verifyKeyFor(alg, kid, spki), signature);
     engineCounts.nodeCrypto += 1;
     return verified;
   } catch {
@@ -61,12 +65,27 @@ function nodeCryptoVerify(alg, kid, spki, message, signature) {
   }
 }
 
+const copyingCallbacks = new WeakMap();
+
+/**
+ * Returns `callback` behind a wrapper that gives it its own copies of the byte arrays,
+ * because the core passes views into the wasm memory that are valid only during the call.
+ */
+function copyingCallback(callback) {
+  let wrapper = copyingCallbacks.get(callback);
+  if (wrapper === undefined) {
+    wrapper = (alg, kid, spki, message, signature) => callback(alg, kid, spki.slice(), message.slice(), signature.slice());
+    copyingCallbacks.set(callback, wrapper);
+  }
+  return wrapper;
+}
+
 /** Returns the crypto callback for `options.crypto`: 'node' (default), 'wasm' or a function. */
 function cryptoCallback(options) {
   const choice = options == null ? undefined : options.crypto;
   if (choice === undefined || choice === 'node') return nodeCryptoVerify;
   if (choice === 'wasm') return undefined;
-  if (typeof choice === 'function') return choice;
+  if (typeof choice === 'function') return copyingCallback(choice);
   throw typedError(TypeError, 'options.crypto', "must be 'node', 'wasm' or a function");
 }
 
@@ -134,13 +153,57 @@ function readOptions(options) {
 }
 
 /**
+ * Packs a request's method, URL and header lines into one string, joined by NUL, for
+ * the wasm's packed reader: one string crosses into the wasm in place of one per part.
+ * Returns undefined for a request that is not all plain strings (header arrays, numbers,
+ * Proxies that throw, ...), which the wasm then reads member by member. Where such a
+ * request is wrong, the wasm throws a typed error naming the field.
+ */
+function packRequest(method, url, headers) {
+  if (typeof method !== 'string' || typeof url !== 'string') return undefined;
+  let text = `${method}\0${url}`;
+  let lines = 0;
+  if (headers != null) {
+    if (typeof headers !== 'object' || Array.isArray(headers)) return undefined;
+    for (const name of Reflect.ownKeys(headers)) {
+      if (typeof name !== 'string') continue;
+      const value = headers[name];
+      if (typeof value !== 'string') return undefined;
+      text += `\0${name}\0${value}`;
+      lines += 1;
+    }
+  }
+  return { text, lines };
+}
+
+/**
+ * Verifies a request with the packed reader, or returns undefined when it does not
+ * apply. `whenRejectedOnly` makes an accepted request return '' instead of its verdict.
+ */
+function verifyPacked(request, store, options, crypto, whenRejectedOnly) {
+  let packed;
+  try {
+    packed = request !== null && typeof request === 'object'
+      ? packRequest(request.method, request.url, request.headers)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+  if (packed === undefined) return undefined;
+  const body = bodyForWasm(request.body);
+  return bindings.verifyPacked(packed.text, packed.lines, body, store, options, crypto, whenRejectedOnly, false);
+}
+
+/**
  * Verifies a request's FSPIOP-Signature and returns the verdict at once.
  * `request` is {method, url, headers, body} with the body as received (text or bytes);
  * `options` is {keys, profile?, now?, crypto?, ...}.
  */
 function verifyRequestSync(request, options) {
   const { store, crypto } = readOptions(options);
-  return bindings.verifyRequest(request, store, options, crypto);
+  const verdict = verifyPacked(request, store, options, crypto, false);
+  if (verdict !== undefined) return JSON.parse(verdict);
+  return JSON.parse(bindings.verifyRequestJson(request, store, options, crypto));
 }
 
 /** Verifies a request; the Promise form of verifyRequestSync, as in browsers. */
@@ -151,7 +214,7 @@ async function verifyRequest(request, options) {
 /** Verifies a request and adds the diagnosis that explains the verdict. */
 function explain(request, options) {
   const { store, crypto } = readOptions(options);
-  return bindings.explain(request, store, options, crypto);
+  return JSON.parse(bindings.explainJson(request, store, options, crypto));
 }
 
 const signingKeys = new Map();

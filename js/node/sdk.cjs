@@ -59,7 +59,61 @@ function logError(logger, message, error) {
   if (logger != null && typeof logger.error === 'function') logger.error(message, error);
 }
 
+/**
+ * Maximum length of body text, in UTF-16 code units, handed to the wasm as UTF-8 bytes: Node encodes
+ * a string natively, while the wasm glue copies it one character at a time. At 3 bytes
+ * per unit at most, such a body stays under the core's 16 MiB body limit. Longer text
+ * goes as a string, so that its size is checked before anything is copied.
+ */
+const MAX_BODY_CHARS_AS_BYTES = 1024 * 1024;
+
+/** Returns a body for the wasm: text up to MAX_BODY_CHARS_AS_BYTES as UTF-8 bytes. */
+function bodyForWasm(body) {
+  return typeof body === 'string' && body.length <= MAX_BODY_CHARS_AS_BYTES ? Buffer.from(body, 'utf8') : body;
+}
+
+/**
+ * Packs headers as plainHeaders reads them, behind the request line of a validation, for
+ * the wasm's packed reader. Returns undefined for a header value plainHeaders keeps but
+ * the packed form cannot carry (an array or an object).
+ */
+function packHeaders(headers) {
+  let text = 'POST\0/';
+  let lines = 0;
+  if (headers != null) {
+    for (const name of Object.keys(headers)) {
+      const value = headers[name];
+      if (value == null) continue;
+      if (typeof value === 'string') text += `\0${name}\0${value}`;
+      else if (typeof value === 'number') text += `\0${name}\0${String(value)}`;
+      else return undefined;
+      lines += 1;
+    }
+  }
+  return { text, lines };
+}
+
 function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
+  /**
+   * Validates with the packed reader. Returns true for an accepted request, the verdict
+   * of a rejected one, or undefined when the packed form does not apply.
+   */
+  function validatePacked(validator, headers, text) {
+    let packed;
+    try {
+      packed = packHeaders(headers);
+    } catch {
+      return undefined;
+    }
+    if (packed === undefined) return undefined;
+    const result = bindings.verifyPacked(
+      packed.text, packed.lines, bodyForWasm(text), validator.keyStore, validator.verifyOptions,
+      validator.crypto, true, true,
+    );
+    if (result === undefined) return undefined;
+    return result === '' ? true : JSON.parse(result);
+  }
+
   /**
    * Validates FSPIOP-Signature as the SDK's JwsValidator does, with fspiop-guard's core.
    * `validationKeys` is {fspId: PEM string or Buffer}; it is read at every validate(),
@@ -81,6 +135,11 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
         now: config.now,
       };
       this.crypto = cryptoCallback(this.options);
+      // The core's defaults are this profile and the clock, so the common case passes no
+      // options object at all.
+      this.verifyOptions = this.options.profile === 'mojaloop-sdk' && this.options.now === undefined
+        ? undefined
+        : { profile: this.options.profile, now: this.options.now };
       this.keyStore = new bindings.KeyStore();
       this.loadedKeys = new Map();
     }
@@ -123,17 +182,15 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
 
       // The SDK verifies a re-serialisation of the parsed body; JSON.stringify gives the
       // body's JS property order, and the core also tries the sorted-key form.
-      const verdict = bindings.verifyRequest(
-        {
-          method: 'POST',
-          url: '/',
-          headers: plainHeaders(headers),
-          body: JSON.stringify(body),
-        },
-        this.keyStore,
-        this.options.now === undefined ? { profile: this.options.profile } : this.options,
-        this.crypto,
-      );
+      const text = JSON.stringify(body);
+      const verdict = validatePacked(this, headers, text)
+        ?? JSON.parse(bindings.verifyRequestJson(
+          { method: 'POST', url: '/', headers: plainHeaders(headers), body: text },
+          this.keyStore,
+          this.verifyOptions,
+          this.crypto,
+        ));
+      if (verdict === true) return true;
       if (!verdict.accepted) {
         const error = new JwsValidationError(verdict);
         logError(this.logger, 'Error validating JWS: ', error);
@@ -141,6 +198,7 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
       }
       return true;
     }
+
   }
 
   /**
@@ -197,4 +255,4 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
   return { JwsValidator, JwsSigner, JwsValidationError };
 }
 
-module.exports = { createSdkClasses, plainHeaders };
+module.exports = { createSdkClasses, plainHeaders, bodyForWasm };

@@ -72,6 +72,24 @@ test('tampered body is SIGNATURE_MISMATCH with 3105', () => {
   assert.equal(verdict.fspiop_error, '3105');
 });
 
+test('crypto callbacks get copies they may keep', () => {
+  const keys = { payerfsp: payer.publicKey };
+  const seen = [];
+  const keep = (alg, kid, spki, message, signature) => {
+    seen.push({ message, copy: Buffer.from(message), signature, signatureCopy: Buffer.from(signature) });
+    return undefined;
+  };
+  for (let round = 0; round < 3; round += 1) {
+    const verdict = guard.verifyRequestSync(signedWire(payer.privateKey), { keys, now: NOW, crypto: keep });
+    assert.equal(verdict.accepted, true, verdict.message);
+  }
+  assert.equal(seen.length, 3);
+  for (const { message, copy, signature, signatureCopy } of seen) {
+    assert.deepEqual(Buffer.from(message), copy);
+    assert.deepEqual(Buffer.from(signature), signatureCopy);
+  }
+});
+
 test('explain adds the diagnosis', () => {
   const other = rsaPair();
   const wire = signedWire(other.privateKey);
@@ -104,6 +122,9 @@ test('bad request fields give TypeErrors naming the field', () => {
     [{ ...good, headers: { 'bad name': 'x' } }, 'request.headers'],
     [{ ...good, headers: { 'x-a': 'line\r\nbreak' } }, 'request.headers["x-a"]'],
     [{ ...good, headers: { 'x-a': 'snow\u2603' } }, 'request.headers["x-a"]'],
+    [{ ...good, headers: { 'x-a': 'nul\0byte' } }, 'request.headers["x-a"]'],
+    [{ ...good, headers: { 'x-a': 'ok', 'x-\0': 'nul in the name' } }, 'request.headers'],
+    [{ ...good, headers: { 'x-a': undefined } }, 'request.headers["x-a"]'],
     [{ ...good, headers: [['x-a']] }, 'request.headers[0]'],
     [{ ...good, headers: [['x-a', 5]] }, 'request.headers[0][1]'],
     [{ ...good, body: { a: 1 } }, 'request.body'],

@@ -132,28 +132,29 @@ export async function verifyRequest(request, options) {
   const store = keyStoreFor(options.keys);
   const subtle = globalThis.crypto === undefined ? undefined : globalThis.crypto.subtle;
   if (options.crypto === 'wasm' || subtle === undefined) {
-    return bindings.verifyRequest(request, store, options, undefined);
+    return JSON.parse(bindings.verifyRequestJson(request, store, options, undefined));
   }
 
   const questions = [];
-  bindings.verifyRequest(request, store, options, (alg, kid, spki, message, signature) => {
-    questions.push({ alg, kid, spki, message, signature });
+  bindings.verifyRequestJson(request, store, options, (alg, kid, spki, message, signature) => {
+    // The arrays are views into the wasm memory, valid only during this call.
+    questions.push({ alg, kid, spki: spki.slice(), message: message.slice(), signature: signature.slice() });
     return false;
   });
   const results = await Promise.all(questions.map((question) => webCryptoVerify(subtle, question)));
   let next = 0;
-  return bindings.verifyRequest(request, store, options, (alg, kid, spki, message, signature) => {
+  return JSON.parse(bindings.verifyRequestJson(request, store, options, (alg, kid, spki, message, signature) => {
     const index = next;
     next += 1;
     return sameQuestion(questions[index], alg, kid, message, signature) ? results[index] : undefined;
-  });
+  }));
 }
 
 /** Verifies a request with ring in the wasm and adds the diagnosis that explains the verdict. */
 export async function explain(request, options) {
   await init();
   if (options == null || typeof options !== 'object') throw typedError('options', 'must be an object {keys}');
-  return bindings.explain(request, keyStoreFor(options.keys), options, undefined);
+  return JSON.parse(bindings.explainJson(request, keyStoreFor(options.keys), options, undefined));
 }
 
 /**

@@ -80,6 +80,61 @@ pub fn parse_body(raw: &[u8], max_depth: usize) -> Result<ParsedBody, BodyError>
     })
 }
 
+/// Returns true when a body that a JSON serialiser wrote passes [`parse_body`]. Such a
+/// body passes when it is UTF-8 and an object or array at the top, with no leading
+/// whitespace or byte-order mark. It must also nest less than `max_depth` deep and have
+/// no quoted `__proto__` followed by a colon. Reads the bytes once and builds nothing.
+///
+/// `false` means "parse it to find out", never "invalid". The check is exact only for
+/// JSON text, so callers pass only what a serialiser produced.
+pub fn serialised_passes(raw: &[u8], max_depth: usize) -> bool {
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return false;
+    };
+    if !matches!(raw.first(), Some(b'{') | Some(b'[')) {
+        return false;
+    }
+
+    // Open containers outside strings, as the parser counts its depth. A name can spell
+    // `__proto__` only literally or with `\u` escapes, so only a string that starts with
+    // it, or an escape, sends the text to the exact pre-check below.
+    let mut open = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut may_spell_proto = false;
+    for (index, &byte) in raw.iter().enumerate() {
+        if in_string {
+            match (escaped, byte) {
+                (true, b'u') => {
+                    escaped = false;
+                    may_spell_proto = true;
+                }
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => {
+                in_string = true;
+                let rest = raw.get(index + 1..).unwrap_or_default();
+                may_spell_proto |= rest.starts_with(b"__proto__");
+            }
+            b'{' | b'[' => {
+                open += 1;
+                if open >= max_depth {
+                    return false;
+                }
+            }
+            b'}' | b']' => open = open.saturating_sub(1),
+            _ => {}
+        }
+    }
+    !(may_spell_proto && bourne_suspects(text))
+}
+
 /// Returns true when the text matches the pre-check of the SDK's `__proto__` guard
 /// (@hapi/bourne 3, used by co-body): a quoted `__proto__` whose characters are each
 /// literal or a `\u00xx` escape (hex digits in either case), then optional whitespace
@@ -103,9 +158,7 @@ fn bourne_suspects(text: &str) -> bool {
                 at += 1;
                 continue;
             }
-            let escape = format!("\\u{:04x}", expected);
-            let candidate = bytes.get(at..at + 6).unwrap_or_default();
-            if candidate.starts_with(b"\\u") && candidate.eq_ignore_ascii_case(escape.as_bytes()) {
+            if is_escape_of(bytes.get(at..at + 6).unwrap_or_default(), expected) {
                 at += 6;
                 continue;
             }
@@ -124,6 +177,20 @@ fn bourne_suspects(text: &str) -> bool {
         }
     }
     false
+}
+
+/// Returns true when `candidate` is the six-byte escape `\u00xx` of `expected`, with the
+/// hex digits in either case.
+fn is_escape_of(candidate: &[u8], expected: u8) -> bool {
+    let [b'\\', b'u', digits @ ..] = candidate else {
+        return false;
+    };
+    let Ok(digits) = std::str::from_utf8(digits) else {
+        return false;
+    };
+    digits.len() == 4
+        && digits.bytes().all(|digit| digit.is_ascii_hexdigit())
+        && u32::from_str_radix(digits, 16) == Ok(u32::from(expected))
 }
 
 /// JavaScript's `\s` class (ECMAScript WhiteSpace and LineTerminator).
@@ -145,6 +212,57 @@ fn is_js_space(c: char) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serialised_scan_agrees_with_parse() {
+        let max_depth = 4;
+        let cases: &[(&str, bool)] = &[
+            (r#"{"a":1,"b":[true,null,"x"]}"#, true),
+            (r#"[{"a":"]}[{"}]"#, true),
+            (r#"{"a":"__proto__"}"#, true),
+            (r#"{"a":"\"__proto__\":1"}"#, true),
+            (r#"{"__proto__":{}}"#, false),
+            (r#"{"a":{"__proto__" :1}}"#, false),
+            (r#"{"\u005f_proto__":1}"#, false),
+            (r#"{"__pr\u006Fto__":1}"#, false),
+            (r#"[[[1]]]"#, true),
+            (r#"[[[[1]]]]"#, false),
+            (r#""text""#, false),
+            ("7", false),
+            (" {}", false),
+            ("\u{feff}{}", false),
+            ("", false),
+        ];
+        for &(text, passes) in cases {
+            assert_eq!(
+                serialised_passes(text.as_bytes(), max_depth),
+                passes,
+                "{text}"
+            );
+            if passes {
+                let parsed = parse_body(text.as_bytes(), max_depth).unwrap();
+                assert!(!parsed.report.proto_key, "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn serialised_scan_rejects_proto_the_parser_rejects() {
+        for text in [r#"{"__proto__":1}"#, r#"{"\u005F\u005Fproto__":1}"#] {
+            assert!(!serialised_passes(text.as_bytes(), 10), "{text}");
+            assert!(parse_body(text.as_bytes(), 10).unwrap().report.proto_key);
+        }
+    }
+
+    #[test]
+    fn escape_match_is_exact() {
+        assert!(is_escape_of(b"\\u005f", b'_'));
+        assert!(is_escape_of(b"\\u005F", b'_'));
+        assert!(!is_escape_of(b"\\U005f", b'_'));
+        assert!(!is_escape_of(b"\\u+05f", b'_'));
+        assert!(!is_escape_of(b"\\u005", b'_'));
+        assert!(!is_escape_of(b"\\u0060", b'_'));
+    }
 
     #[test]
     fn empty_body_reads_as_empty_object() {

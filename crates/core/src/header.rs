@@ -55,6 +55,10 @@ impl SignatureHeader {
             ));
         }
 
+        if let Some(header) = Self::parse_compact(value, limits) {
+            return Ok(header);
+        }
+
         let json_limits = json::Limits {
             max_bytes: limits.max_signature_header_bytes,
             max_depth: limits.max_header_json_depth,
@@ -135,6 +139,25 @@ impl SignatureHeader {
         Ok(SignatureHeader {
             protected_b64,
             signature_b64,
+        })
+    }
+
+    /// Reads the form every signer writes, `{"signature":"…","protectedHeader":"…"}` in
+    /// either member order with no whitespace, when both values are non-empty base64url
+    /// text within the limits. Returns `None` for anything else, which [`Self::parse`]
+    /// then reads with the JSON parser, so both reach the same result.
+    fn parse_compact(value: &str, limits: &Limits) -> Option<SignatureHeader> {
+        let (first_name, first, second_name, second) = compact_members(value)?;
+        let (protected_b64, signature_b64) = match (first_name, second_name) {
+            ("protectedHeader", "signature") => (first, second),
+            ("signature", "protectedHeader") => (second, first),
+            _ => return None,
+        };
+        let fits = protected_b64.len() <= limits.max_protected_header_chars
+            && signature_b64.len() <= limits.max_signature_chars;
+        fits.then(|| SignatureHeader {
+            protected_b64: protected_b64.to_owned(),
+            signature_b64: signature_b64.to_owned(),
         })
     }
 
@@ -269,10 +292,77 @@ fn first_bad_char(text: &str) -> String {
     }
 }
 
+/// Splits `{"A":"x","B":"y"}` into its names and values when the values are non-empty
+/// base64url text and nothing else (no whitespace, escapes or other members) is present.
+fn compact_members(value: &str) -> Option<(&str, &str, &str, &str)> {
+    let rest = value.strip_prefix("{\"")?;
+    let (first_name, rest) = rest.split_once("\":\"")?;
+    let (first, rest) = rest.split_once("\",\"")?;
+    let (second_name, rest) = rest.split_once("\":\"")?;
+    let second = rest.strip_suffix("\"}")?;
+    let plain = |text: &str| {
+        !text.is_empty()
+            && text
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+    };
+    (plain(first) && plain(second)).then_some((first_name, first, second_name, second))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compact_form_reads_as_the_json_parser_does() {
+        let limits = Limits::default();
+        let compact = [
+            r#"{"signature":"c2ln","protectedHeader":"eyJhbGciOiJSUzI1NiJ9"}"#,
+            r#"{"protectedHeader":"eyJhbGciOiJSUzI1NiJ9","signature":"c2ln"}"#,
+        ];
+        let spaced = r#"{ "signature": "c2ln", "protectedHeader": "eyJhbGciOiJSUzI1NiJ9" }"#;
+        let expected = SignatureHeader::parse(spaced, &limits).unwrap();
+        for text in compact {
+            assert!(
+                SignatureHeader::parse_compact(text, &limits).is_some(),
+                "{text}"
+            );
+            assert_eq!(SignatureHeader::parse(text, &limits).unwrap(), expected);
+        }
+    }
+
+    #[test]
+    fn compact_form_leaves_other_shapes_to_the_parser() {
+        let limits = Limits::default();
+        let others = [
+            r#"{"signature":"","protectedHeader":"eyJ9"}"#,
+            r#"{"signature":"c2ln","protectedHeader":"eyJ9","kid":"x"}"#,
+            r#"{"signature":"c2ln","signature":"eyJ9"}"#,
+            r#"{"signature":"c2\u006e","protectedHeader":"eyJ9"}"#,
+            r#"{"signature":"c2ln=","protectedHeader":"eyJ9"}"#,
+            r#"{"Signature":"c2ln","protectedHeader":"eyJ9"}"#,
+            r#" {"signature":"c2ln","protectedHeader":"eyJ9"}"#,
+        ];
+        for text in others {
+            assert!(
+                SignatureHeader::parse_compact(text, &limits).is_none(),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn compact_form_over_limit_falls_back() {
+        let limits = Limits {
+            max_signature_chars: 4,
+            ..Limits::default()
+        };
+        let text = r#"{"signature":"c2lnbmF0dXJl","protectedHeader":"eyJ9"}"#;
+        assert!(SignatureHeader::parse_compact(text, &limits).is_none());
+        let error = SignatureHeader::parse(text, &limits).unwrap_err();
+        assert_eq!(error.reason, Reason::SignatureTooLarge);
+    }
 
     fn limits() -> Limits {
         Limits::default()

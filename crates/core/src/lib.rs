@@ -33,4 +33,4 @@ pub use profile::{PayloadForm, Profile};
 pub use request::{Headers, Request};
 pub use rules::RequestRules;
 pub use verdict::{FspiopError, Reason, Verdict};
-pub use verify::{VerifyContext, verify};
+pub use verify::{BodyOrigin, VerifyContext, verify, verify_body_from};

@@ -77,8 +77,29 @@ impl Reject {
 /// A rejection carries the first failing check; an acceptance names the key (`kid`) and
 /// payload form that verified.
 pub fn verify(request: &Request, ctx: &VerifyContext<'_>) -> Verdict {
+    verify_body_from(request, ctx, BodyOrigin::Received)
+}
+
+/// Where a request's body comes from, which decides how much of the body check runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyOrigin {
+    /// The bytes as received; the profile's JSON read runs in full.
+    Received,
+    /// The output of a JSON serialiser (`JSON.stringify`) over a value the caller already
+    /// parsed, as callers of the SDK's validator pass it. The caller guarantees that it is
+    /// JSON text. A scan that builds nothing checks what such text can still fail in the
+    /// SDK's strict read: an object or array at the top, the nesting depth and `__proto__`
+    /// members. The body is parsed only if a canonical payload form is tried.
+    Serialised,
+}
+
+/// Verifies one request as [`verify`] does, for a body of the given origin.
+///
+/// For an honest [`BodyOrigin::Serialised`] body the verdict is the one [`verify`] gives,
+/// reached without parsing the body when its raw bytes verify.
+pub fn verify_body_from(request: &Request, ctx: &VerifyContext<'_>, origin: BodyOrigin) -> Verdict {
     let mut verdict = Verdict::new();
-    match run(request, ctx, &mut verdict) {
+    match run(request, ctx, origin, &mut verdict) {
         Ok(()) => verdict.accepted = true,
         Err(reject) => {
             verdict.checks.push(Check {
@@ -106,7 +127,12 @@ fn not_applicable(verdict: &mut Verdict, id: CheckId) {
     });
 }
 
-fn run(request: &Request, ctx: &VerifyContext<'_>, verdict: &mut Verdict) -> Result<(), Reject> {
+fn run(
+    request: &Request,
+    ctx: &VerifyContext<'_>,
+    origin: BodyOrigin,
+    verdict: &mut Verdict,
+) -> Result<(), Reject> {
     let profile = ctx.profile;
     let limits = &profile.limits;
 
@@ -134,7 +160,7 @@ fn run(request: &Request, ctx: &VerifyContext<'_>, verdict: &mut Verdict) -> Res
         ));
     }
     pass(verdict, CheckId::BodySize);
-    let parsed_body = check_body(raw_body, profile, verdict)?;
+    let mut body = check_body(raw_body, profile, origin, verdict)?;
 
     // Source participant and its keys.
     let Some(source) = request.headers.get_present("fspiop-source") else {
@@ -220,8 +246,7 @@ fn run(request: &Request, ctx: &VerifyContext<'_>, verdict: &mut Verdict) -> Res
         &signature,
         alg,
         &fitting,
-        raw_body,
-        parsed_body.as_ref(),
+        &mut body,
         verdict,
     )?;
     verdict.key_id = Some(entry.kid().to_owned());
@@ -236,7 +261,7 @@ fn run(request: &Request, ctx: &VerifyContext<'_>, verdict: &mut Verdict) -> Res
     if form.is_canonical() && verdict.forms_tried.contains(&PayloadForm::Raw) {
         verdict.warnings.push(Warning::BodyReserialised { form });
     }
-    if let (true, Some(parsed)) = (form.is_canonical(), parsed_body.as_ref()) {
+    if let (true, Some(parsed)) = (form.is_canonical(), body.parsed.as_ref()) {
         if parsed.report.duplicate_keys {
             verdict.warnings.push(Warning::DuplicateKeys);
         }
@@ -274,13 +299,61 @@ fn run(request: &Request, ctx: &VerifyContext<'_>, verdict: &mut Verdict) -> Res
     Ok(())
 }
 
-fn check_body(
-    raw_body: &[u8],
+/// The body, with its JSON value once parsed: up front, or when a canonical payload form
+/// first needs it.
+struct Body<'a> {
+    raw: &'a [u8],
+    parsed: Option<ParsedBody>,
+    /// Parse on first use (a serialised body whose scan passed).
+    deferred: bool,
+    max_depth: usize,
+}
+
+impl<'a> Body<'a> {
+    fn new(raw: &'a [u8], profile: &Profile, parsed: Option<ParsedBody>) -> Self {
+        Body {
+            raw,
+            parsed,
+            deferred: false,
+            max_depth: profile.limits.max_body_json_depth,
+        }
+    }
+
+    /// Returns the parsed body, parsing a deferred one now.
+    fn parsed(&mut self) -> Result<Option<&ParsedBody>, Reject> {
+        if self.deferred {
+            self.deferred = false;
+            // A serialiser's output always parses, so this error means the caller's
+            // guarantee was false; the body is then rejected as the up-front read would.
+            let parsed = body::parse_body(self.raw, self.max_depth).map_err(|error| {
+                Reject::text(CheckId::BodyJson, Reason::BodyNotJson, error.to_string())
+            })?;
+            self.parsed = Some(parsed);
+        }
+        Ok(self.parsed.as_ref())
+    }
+}
+
+fn check_body<'a>(
+    raw_body: &'a [u8],
     profile: &Profile,
+    origin: BodyOrigin,
     verdict: &mut Verdict,
-) -> Result<Option<ParsedBody>, Reject> {
+) -> Result<Body<'a>, Reject> {
     if !profile.needs_parsed_body() {
-        return Ok(None);
+        return Ok(Body::new(raw_body, profile, None));
+    }
+
+    // Duplicate keys and lossy numbers are seen only by the parser.
+    let scan_is_enough = !profile.reject_duplicate_keys && !profile.reject_lossy_numbers;
+    if origin == BodyOrigin::Serialised
+        && scan_is_enough
+        && body::serialised_passes(raw_body, profile.limits.max_body_json_depth)
+    {
+        pass(verdict, CheckId::BodyJson);
+        let mut deferred = Body::new(raw_body, profile, None);
+        deferred.deferred = true;
+        return Ok(deferred);
     }
 
     let parsed = match body::parse_body(raw_body, profile.limits.max_body_json_depth) {
@@ -294,7 +367,7 @@ fn check_body(
         }
         Err(_) => {
             not_applicable(verdict, CheckId::BodyJson);
-            return Ok(None);
+            return Ok(Body::new(raw_body, profile, None));
         }
     };
 
@@ -312,7 +385,7 @@ fn check_body(
         return Err(Reject::new(CheckId::BodyJson, Reason::BodyLossyNumber));
     }
     pass(verdict, CheckId::BodyJson);
-    Ok(Some(parsed))
+    Ok(Body::new(raw_body, profile, Some(parsed)))
 }
 
 /// Returns the participant's keys that are active at `now`, newest first.
@@ -495,11 +568,16 @@ fn check_signature<'k>(
     signature: &[u8],
     alg: Algorithm,
     keys: &[&'k KeyEntry],
-    raw_body: &[u8],
-    parsed: Option<&ParsedBody>,
+    body: &mut Body<'_>,
     verdict: &mut Verdict,
 ) -> Result<(&'k KeyEntry, PayloadForm), Reject> {
+    let raw_body = body.raw;
     for &form in &ctx.profile.payload_forms {
+        let parsed = if form.is_canonical() {
+            body.parsed()?
+        } else {
+            None
+        };
         let Some(payload) = payload_for(form, raw_body, parsed) else {
             continue;
         };

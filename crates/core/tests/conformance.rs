@@ -17,7 +17,10 @@ use fspiop_guard_core::crypto::{KeyKind, SigningKey};
 use fspiop_guard_core::json::{self, Object, Value};
 use fspiop_guard_core::keys::KeyStore;
 use fspiop_guard_core::sign::{self, SignBody, SignInput, SignerMode};
-use fspiop_guard_core::{Headers, Profile, Reason, Request, RingVerifier, VerifyContext, verify};
+use fspiop_guard_core::{
+    BodyOrigin, Headers, Profile, Reason, Request, RingVerifier, VerifyContext, verify,
+    verify_body_from,
+};
 
 /// `Date` header value used when the corpus was generated: Wed, 13 May 2026 14:39:12 GMT.
 const CORPUS_TIME: i64 = 1_778_683_152;
@@ -304,6 +307,48 @@ fn corpus_verdicts_match_the_sdk() {
         "{} corpus cases disagree with the SDK",
         failed.len()
     );
+}
+
+/// A body a JSON serialiser could have written: it parses, and `JSON.stringify` of the
+/// parsed value gives the same bytes back.
+fn is_serialiser_output(body: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return false;
+    };
+    let limits = json::Limits::default();
+    json::parse(text, &limits).is_ok_and(|parsed| {
+        json::stringify(&parsed.value, json::KeyOrder::Insertion).as_bytes() == body
+    })
+}
+
+#[test]
+fn serialised_bodies_get_the_verdicts_of_received_ones() {
+    let Some(dir) = jws_dir() else { return };
+    let profile = Profile::mojaloop_sdk();
+    let mut compared = 0usize;
+    for case in &load_cases(&dir) {
+        let request = request_of(case);
+        let body = request.body.as_deref().unwrap_or_default();
+        if !is_serialiser_output(body) {
+            continue;
+        }
+        let keys = keys_of(case);
+        let ctx = VerifyContext {
+            profile: &profile,
+            keys: &keys,
+            rules: None,
+            now: CORPUS_TIME,
+            crypto: &RingVerifier,
+        };
+        let received = serde_json::to_string(&verify(&request, &ctx)).unwrap();
+        let serialised =
+            serde_json::to_string(&verify_body_from(&request, &ctx, BodyOrigin::Serialised))
+                .unwrap();
+        assert_eq!(serialised, received, "{}", string(case, "name").unwrap());
+        compared += 1;
+    }
+    println!("{compared} corpus bodies compared as serialised and as received");
+    assert!(compared > 0, "no corpus body is serialiser output");
 }
 
 fn signer_mode(signer: &Object) -> Option<SignerMode> {

@@ -188,7 +188,7 @@ pub fn request(value: &JsValue) -> Result<Request, BindingError> {
         "request.method",
         MAX_METHOD_CHARS,
     )?;
-    if method.is_empty() || !method.bytes().all(is_token_byte) {
+    if !is_method(&method) {
         return Err(BindingError::invalid(
             "request.method",
             format!("{method:?} is not an HTTP method token"),
@@ -199,7 +199,7 @@ pub fn request(value: &JsValue) -> Result<Request, BindingError> {
         "request.url",
         MAX_URL_CHARS,
     )?;
-    if target.chars().any(|c| c.is_control() || c == ' ') {
+    if !is_url(&target) {
         return Err(BindingError::invalid(
             "request.url",
             "must not contain spaces or control characters",
@@ -213,6 +213,101 @@ pub fn request(value: &JsValue) -> Result<Request, BindingError> {
         headers,
         body,
     })
+}
+
+/// Separator of the parts of a packed request (see [`packed_request`]).
+pub const PACKED_SEPARATOR: char = '\0';
+
+/// Reads a request packed into one string by the Node entry: the method, the URL, then
+/// the name and value of each of `header_lines` header lines, joined by NUL, with the
+/// body passed as [`body`] takes it.
+///
+/// One string crosses the JS/wasm boundary in place of one per part. Returns `Ok(None)`
+/// when any part is out of the limits or rules that [`request`] applies, or when the
+/// string does not split into exactly `2 + 2 * header_lines` parts (a part held a NUL).
+/// The caller then reads the request with [`request`], which names what is wrong, so both
+/// paths accept the same requests and build the same [`Request`].
+pub fn packed_request(
+    packed: &str,
+    header_lines: u32,
+    body_value: &JsValue,
+) -> Result<Option<Request>, BindingError> {
+    let limits = request_limits();
+    let lines = header_lines as usize;
+    if lines > limits.max_headers {
+        return Ok(None);
+    }
+
+    let mut parts = packed.split(PACKED_SEPARATOR);
+    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
+        return Ok(None);
+    };
+    if utf16_len(method) > MAX_METHOD_CHARS
+        || !is_method(method)
+        || utf16_len(target) > MAX_URL_CHARS
+        || !is_url(target)
+    {
+        return Ok(None);
+    }
+
+    let mut headers = Headers::new();
+    let mut budget = HeaderBudget {
+        lines: 0,
+        bytes: 0,
+        limits: &limits,
+    };
+    for _ in 0..lines {
+        let (Some(name), Some(value)) = (parts.next(), parts.next()) else {
+            return Ok(None);
+        };
+        let name_fits = name.len() <= MAX_HEADER_NAME_CHARS && is_header_name(name);
+        // A valid value has only characters up to U+00FF, one UTF-16 unit each.
+        let value_fits = is_header_value(value) && value.chars().count() <= limits.max_header_bytes;
+        if !name_fits || !value_fits || budget.add(name, value).is_err() {
+            return Ok(None);
+        }
+        headers.push(name, value);
+    }
+    if parts.next().is_some() {
+        return Ok(None);
+    }
+
+    let body = body(body_value, &limits)?;
+    Ok(Some(Request {
+        method: method.to_owned(),
+        target: target.to_owned(),
+        headers,
+        body,
+    }))
+}
+
+/// Returns the length of `text` in UTF-16 code units, as JavaScript counts it.
+fn utf16_len(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+fn is_method(method: &str) -> bool {
+    !method.is_empty() && method.bytes().all(is_token_byte)
+}
+
+fn is_url(target: &str) -> bool {
+    !target.chars().any(|c| c.is_control() || c == ' ')
+}
+
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(is_token_byte)
+}
+
+/// Returns the first character a header value may not hold: above U+00FF (Node reads
+/// header bytes one character each), CR, LF or NUL.
+fn forbidden_header_char(value: &str) -> Option<char> {
+    value
+        .chars()
+        .find(|&c| u32::from(c) > 0xFF || matches!(c, '\r' | '\n' | '\0'))
+}
+
+fn is_header_value(value: &str) -> bool {
+    forbidden_header_char(value).is_none()
 }
 
 /// Reads headers: an object `{name: value | value[]}` or an array of `[name, value]`
@@ -317,7 +412,7 @@ impl HeaderBudget<'_> {
 
 fn header_name(value: &JsValue, field: &str) -> Result<String, BindingError> {
     let name = string(value, field, MAX_HEADER_NAME_CHARS)?;
-    if name.is_empty() || !name.bytes().all(is_token_byte) {
+    if !is_header_name(&name) {
         return Err(BindingError::invalid(
             field,
             format!("header name {name:?} is not an HTTP token"),
@@ -330,10 +425,7 @@ fn header_name(value: &JsValue, field: &str) -> Result<String, BindingError> {
 /// as Node reads header bytes) and none of them CR, LF or NUL.
 fn header_value(value: &JsValue, field: &str) -> Result<String, BindingError> {
     let text = string(value, field, request_limits().max_header_bytes)?;
-    if let Some(bad) = text
-        .chars()
-        .find(|&c| u32::from(c) > 0xFF || matches!(c, '\r' | '\n' | '\0'))
-    {
+    if let Some(bad) = forbidden_header_char(&text) {
         return Err(BindingError::invalid(
             field,
             format!(

@@ -19,7 +19,9 @@ use fspiop_guard_core::header::{SignatureHeader, display_value};
 use fspiop_guard_core::json::{self, KeyOrder};
 use fspiop_guard_core::profile::Limits;
 use fspiop_guard_core::sign::{self, SignBody, SignInput, SignerMode};
-use fspiop_guard_core::{VerifyContext, diagnose, verify};
+use fspiop_guard_core::{
+    BodyOrigin, Request, Verdict, VerifyContext, diagnose, verify, verify_body_from,
+};
 use js_sys::{Function, Object, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -28,45 +30,74 @@ use crate::error::{BindingError, ErrorCode};
 use crate::keystore::{KeyStoreHandle, key_description};
 use crate::verifier::JsVerifier;
 
-/// Converts a serialisable value to a plain JS object (`null` for `None`, objects for maps).
-fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, BindingError> {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    value
-        .serialize(&serializer)
-        .map_err(|error| BindingError::other(ErrorCode::InvalidArgument, error.to_string()))
-}
-
 fn set(object: &JsValue, name: &str, value: &JsValue) {
     // Reflect.set of a data property on an ordinary object created here always succeeds.
     let _ = Reflect::set(object, &JsValue::from_str(name), value);
 }
 
-/// Verifies a request's `FSPIOP-Signature` and returns the verdict, with the fields of
-/// `fspiop-guard verify --json`.
+/// Verifies a request's `FSPIOP-Signature` and returns the verdict as JSON text, with the
+/// fields of `fspiop-guard verify --json`.
+///
+/// The verdict crosses into JS as one string for `JSON.parse`, which costs a fraction of
+/// building its objects and strings one boundary call at a time.
 ///
 /// `crypto`, when given, is asked to do the signature arithmetic (see
 /// [`verifier::JsVerifier`]); without it ring does it inside the wasm.
-#[wasm_bindgen(js_name = verifyRequest)]
-pub fn verify_request(
+#[wasm_bindgen(js_name = verifyRequestJson)]
+pub fn verify_request_json(
     request: JsValue,
     keys: &KeyStoreHandle,
     options: JsValue,
     crypto: Option<Function>,
-) -> Result<JsValue, JsValue> {
+) -> Result<String, JsValue> {
     run_verify(&request, keys, &options, crypto.as_ref(), false).map_err(JsValue::from)
+}
+
+/// Verifies a request packed by the Node entry (see [`input::packed_request`]).
+///
+/// Returns `None` when the packed form does not apply, and the caller then calls
+/// [`verify_request_json`] with the request object. Otherwise it returns the verdict as
+/// JSON text, except that with `verdict_when_rejected_only` an accepted request gives
+/// an empty string, so no verdict is built that the caller does not read. `body_serialised`
+/// states that the body is `JSON.stringify` output (see [`BodyOrigin::Serialised`]).
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen(js_name = verifyPacked)]
+pub fn verify_packed(
+    packed: &str,
+    header_lines: u32,
+    body: JsValue,
+    keys: &KeyStoreHandle,
+    options: JsValue,
+    crypto: Option<Function>,
+    verdict_when_rejected_only: bool,
+    body_serialised: bool,
+) -> Result<Option<String>, JsValue> {
+    let Some(request) = input::packed_request(packed, header_lines, &body)? else {
+        return Ok(None);
+    };
+    let origin = if body_serialised {
+        BodyOrigin::Serialised
+    } else {
+        BodyOrigin::Received
+    };
+    let verdict = verify_with(&request, keys, &options, crypto.as_ref(), origin)?;
+    if verdict_when_rejected_only && verdict.accepted {
+        return Ok(Some(String::new()));
+    }
+    Ok(Some(to_json(&verdict)?))
 }
 
 /// Verifies a request as [`verify_request`] does and adds the `diagnosis`: every known
 /// key and payload form the signature verifies under, and each protected field beside its
 /// header. It costs up to three verifications per known key, so use it to explain a
 /// rejection, not on a request path.
-#[wasm_bindgen(js_name = explain)]
-pub fn explain(
+#[wasm_bindgen(js_name = explainJson)]
+pub fn explain_json(
     request: JsValue,
     keys: &KeyStoreHandle,
     options: JsValue,
     crypto: Option<Function>,
-) -> Result<JsValue, JsValue> {
+) -> Result<String, JsValue> {
     run_verify(&request, keys, &options, crypto.as_ref(), true).map_err(JsValue::from)
 }
 
@@ -76,30 +107,72 @@ fn run_verify(
     options: &JsValue,
     crypto: Option<&Function>,
     with_diagnosis: bool,
-) -> Result<JsValue, BindingError> {
+) -> Result<String, BindingError> {
     let request = input::request(request)?;
+    if !with_diagnosis {
+        return to_json(&verify_with(
+            &request,
+            keys,
+            options,
+            crypto,
+            BodyOrigin::Received,
+        )?);
+    }
+
     let options = input::verify_options(options)?;
     let engine = JsVerifier::new(crypto);
-    let ctx = VerifyContext {
+    let verdict = verify(&request, &context(&options, keys, &engine));
+    let diagnosis = diagnose::diagnose(
+        &request,
+        keys.store(),
+        options.now,
+        &engine,
+        &options.profile.limits,
+    );
+    let mut value = serde_json::to_value(&verdict).map_err(serialisation_failed)?;
+    if let serde_json::Value::Object(members) = &mut value {
+        let diagnosis = serde_json::to_value(&diagnosis).map_err(serialisation_failed)?;
+        members.insert("diagnosis".to_owned(), diagnosis);
+    }
+    to_json(&value)
+}
+
+fn verify_with(
+    request: &Request,
+    keys: &KeyStoreHandle,
+    options: &JsValue,
+    crypto: Option<&Function>,
+    origin: BodyOrigin,
+) -> Result<Verdict, BindingError> {
+    let options = input::verify_options(options)?;
+    let engine = JsVerifier::new(crypto);
+    Ok(verify_body_from(
+        request,
+        &context(&options, keys, &engine),
+        origin,
+    ))
+}
+
+fn context<'a>(
+    options: &'a input::VerifyOptions,
+    keys: &'a KeyStoreHandle,
+    engine: &'a JsVerifier<'_>,
+) -> VerifyContext<'a> {
+    VerifyContext {
         profile: &options.profile,
         keys: keys.store(),
         rules: options.rules.as_ref(),
         now: options.now,
-        crypto: &engine,
-    };
-    let verdict = verify(&request, &ctx);
-    let value = to_js(&verdict)?;
-    if with_diagnosis {
-        let diagnosis = diagnose::diagnose(
-            &request,
-            keys.store(),
-            options.now,
-            &engine,
-            &options.profile.limits,
-        );
-        set(&value, "diagnosis", &to_js(&diagnosis)?);
+        crypto: engine,
     }
-    Ok(value)
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, BindingError> {
+    serde_json::to_string(value).map_err(serialisation_failed)
+}
+
+fn serialisation_failed(error: serde_json::Error) -> BindingError {
+    BindingError::other(ErrorCode::InvalidArgument, error.to_string())
 }
 
 /// A private key for signing, parsed once.

@@ -11,9 +11,14 @@ use wasm_bindgen::JsValue;
 /// A [`SignatureVerifier`] that calls a JavaScript function first.
 ///
 /// The function is called as `callback(alg, kid, spkiDer, message, signature)` with the
-/// JOSE `alg` name, the key's fingerprint, and three fresh `Uint8Array`s. It returns
-/// `true` or `false` for a verified or failed signature, and anything else (or throws)
-/// when it cannot check this algorithm or key, in which case ring computes the answer.
+/// JOSE `alg` name, the key's fingerprint, and three `Uint8Array` views into the wasm
+/// memory. The views are valid only during the call, so a callback that keeps one, or
+/// calls back into the module, must copy them first (the npm package's entries do so for
+/// every callback but their own synchronous node:crypto one). Creating a view costs a
+/// fraction of copying into a fresh `Uint8Array`, whose backing store V8 allocates
+/// outside its heap. The callback returns `true` or `false` for a verified or failed
+/// signature, and anything else (or throws) when it cannot check this algorithm or key,
+/// and ring then computes the result.
 ///
 /// The engine-independent checks of [`crypto::precheck`] (key type and curve, RSA size,
 /// signature length) always run here first, so an engine can change how fast a verdict
@@ -44,13 +49,18 @@ impl<'a> JsVerifier<'a> {
         message: &[u8],
         signature: &[u8],
     ) -> Option<bool> {
-        let arguments = Array::of5(
-            &JsValue::from_str(alg.name()),
-            &JsValue::from_str(key.kid()),
-            &Uint8Array::from(key.spki_der()),
-            &Uint8Array::from(message),
-            &Uint8Array::from(signature),
-        );
+        // SAFETY: the views are dropped from this side before anything here allocates
+        // again, and the callback contract above forbids the JS side to keep them or to
+        // reenter the module, which is what could grow (and so detach) the memory.
+        let arguments = unsafe {
+            Array::of5(
+                &JsValue::from_str(alg.name()),
+                &JsValue::from_str(key.kid()),
+                &Uint8Array::view(key.spki_der()),
+                &Uint8Array::view(message),
+                &Uint8Array::view(signature),
+            )
+        };
         callback
             .apply(&JsValue::NULL, &arguments)
             .ok()
