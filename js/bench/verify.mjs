@@ -1,11 +1,12 @@
 // Verifications per second of the npm package on each signature engine, for RS256
 // (RSA-2048) and ES256 requests with bodies of about 1 KB and 100 KB, beside the SDK
 // 19.19.1 Jws.validator and jose's flattenedVerify on the same request (keys imported
-// once for all), with each one's ratio to our JwsValidator.
+// once for all), with each one's ratio to our JwsValidator, and node:crypto's verification
+// of the signing input alone, the floor of any verifier built on it.
 //
 // Usage: node bench/verify.mjs [--seconds N]   (default 3 s per measurement, after 0.5 s warm-up)
 
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as jose from 'jose';
@@ -114,4 +115,14 @@ for (const [type, size] of [['rsa', 1000], ['ec', 1000], ['rsa', 100_000]]) {
   await jose.flattenedVerify(jws, joseKey);
   const joseRate = await measure(`${label} jose flattenedVerify`, () => jose.flattenedVerify(jws, joseKey));
   console.log(`${label} JwsValidator / jose flattenedVerify: ${(oursRate / joseRate).toFixed(2)}x`);
+
+  // The floor of every verifier that uses node:crypto: its verification of the signing
+  // input alone, with a KeyObject made once.
+  const keyObject = createPublicKey(pair.publicKey);
+  const floorKey = type === 'rsa' ? keyObject : { key: keyObject, dsaEncoding: 'ieee-p1363' };
+  const signingInput = Buffer.from(`${jws.protected}.${jws.payload}`);
+  const signatureBytes = Buffer.from(jws.signature, 'base64url');
+  await measure(`${label} node:crypto verify alone`, () => {
+    if (!verify('sha256', signingInput, floorKey, signatureBytes)) throw new Error('rejected');
+  });
 }

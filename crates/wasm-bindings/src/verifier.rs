@@ -5,8 +5,28 @@ use std::cell::Cell;
 
 use fspiop_guard_core::crypto::{self, Algorithm, PublicKey, VerifyError};
 use fspiop_guard_core::{RingVerifier, SignatureVerifier};
-use js_sys::{Array, Function, Uint8Array};
-use wasm_bindgen::JsValue;
+use js_sys::{Function, Uint8Array};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+
+#[wasm_bindgen]
+extern "C" {
+    /// A crypto callback, called with its arguments directly instead of through an array.
+    #[wasm_bindgen(extends = Function)]
+    type VerifyCallback;
+
+    /// `callback.call(this, alg, kid, spki, message, signature)`.
+    #[wasm_bindgen(method, js_name = call, catch)]
+    fn call_verify(
+        callback: &VerifyCallback,
+        this: &JsValue,
+        alg: &str,
+        kid: &str,
+        spki: &Uint8Array,
+        message: &Uint8Array,
+        signature: &Uint8Array,
+    ) -> Result<JsValue, JsValue>;
+}
 
 /// A [`SignatureVerifier`] that calls a JavaScript function first.
 ///
@@ -52,19 +72,25 @@ impl<'a> JsVerifier<'a> {
         // SAFETY: the views are dropped from this side before anything here allocates
         // again, and the callback contract above forbids the JS side to keep them or to
         // reenter the module, which is what could grow (and so detach) the memory.
-        let arguments = unsafe {
-            Array::of5(
-                &JsValue::from_str(alg.name()),
-                &JsValue::from_str(key.kid()),
-                &Uint8Array::view(key.spki_der()),
-                &Uint8Array::view(message),
-                &Uint8Array::view(signature),
+        let (spki, message, signature) = unsafe {
+            (
+                Uint8Array::view(key.spki_der()),
+                Uint8Array::view(message),
+                Uint8Array::view(signature),
             )
         };
         callback
-            .apply(&JsValue::NULL, &arguments)
+            .unchecked_ref::<VerifyCallback>()
+            .call_verify(
+                &JsValue::NULL,
+                alg.name(),
+                key.kid(),
+                &spki,
+                &message,
+                &signature,
+            )
             .ok()
-            .and_then(|answer| answer.as_bool())
+            .and_then(|result| result.as_bool())
     }
 }
 
