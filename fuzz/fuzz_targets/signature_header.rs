@@ -1,7 +1,8 @@
 //! FSPIOP-Signature header and protected-header parsing on arbitrary text.
 //!
 //! Both members of a parsed header passed the base64url alphabet check, so decoding them
-//! must not fail for want of valid base64url.
+//! must not fail for want of valid base64url. A header read by the compact fast path must
+//! read the same through the JSON parser, which a leading space forces.
 #![no_main]
 
 use fspiop_guard_core::header::SignatureHeader;
@@ -17,6 +18,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(header) = SignatureHeader::parse(text, &limits) else {
         return;
     };
+
+    let spaced = format!(" {text}");
+    if spaced.len() <= limits.max_signature_header_bytes {
+        let through_parser = SignatureHeader::parse(&spaced, &limits);
+        assert_eq!(through_parser.as_ref(), Ok(&header), "fast path and parser differ");
+    }
 
     if let Err(error) = header.protected(&limits) {
         assert_ne!(
