@@ -5,7 +5,9 @@
 
 const nodeCrypto = require('node:crypto');
 const bindings = require('../dist/node/fspiop_guard_wasm.js');
-const { createSdkClasses, bodyForWasm } = require('./sdk.cjs');
+const {
+  createSdkClasses, bodyForWasm, snapshot, unchanged, MAX_PACKED_HEADER_LINES, MAX_PACKED_CHARS,
+} = require('./sdk.cjs');
 
 /** Maximum number of cached KeyObjects; the oldest is dropped beyond it. */
 const MAX_CACHED_KEY_OBJECTS = 4096;
@@ -82,11 +84,50 @@ function copyingCallback(callback) {
 
 /** Returns the crypto callback for `options.crypto`: 'node' (default), 'wasm' or a function. */
 function cryptoCallback(options) {
-  const choice = options == null ? undefined : options.crypto;
+  let choice;
+  try {
+    choice = options == null ? undefined : options.crypto;
+  } catch {
+    throw typedError(TypeError, 'options.crypto', 'cannot be read (a getter or Proxy threw)');
+  }
   if (choice === undefined || choice === 'node') return nodeCryptoVerify;
   if (choice === 'wasm') return undefined;
   if (typeof choice === 'function') return copyingCallback(choice);
   throw typedError(TypeError, 'options.crypto', "must be 'node', 'wasm' or a function");
+}
+
+/** KeyStores and SigningKeys made by this module; a copy of one shares its wasm memory. */
+const genuineHandles = new WeakSet();
+
+/** A KeyStore of the package (see the wasm class); tracked so that copies are rejected. */
+class KeyStore extends bindings.KeyStore {
+  constructor() {
+    super();
+    genuineHandles.add(this);
+  }
+}
+
+/** A parsed private key for signing; tracked so that copies are rejected. */
+class SigningKey extends bindings.SigningKey {
+  constructor(pem) {
+    super(pem);
+    genuineHandles.add(this);
+  }
+}
+
+/**
+ * Returns `value` when it is a live handle this module made, or undefined when it is not
+ * an instance of `Class` at all. A copy made with Object.assign or a clone helper carries
+ * the original's wasm pointer, which dangles once the original is freed or collected, so
+ * it is rejected, as is a freed handle.
+ */
+function genuineHandle(value, Class, field) {
+  if (!(value instanceof Class)) return undefined;
+  if (!genuineHandles.has(value)) {
+    throw typedError(TypeError, field, `is a copy of a ${Class.name}, not one made with new ${Class.name}(); pass the original`);
+  }
+  if (value.__wbg_ptr === 0) throw typedError(TypeError, field, `is a ${Class.name} that was freed`);
+  return value;
 }
 
 function typedError(Kind, field, message) {
@@ -104,11 +145,17 @@ const keyStoreCache = new WeakMap();
  * changes.
  */
 function keyStoreFor(keys) {
-  if (keys instanceof bindings.KeyStore) return keys;
+  const handle = genuineHandle(keys, bindings.KeyStore, 'options.keys');
+  if (handle !== undefined) return handle;
   if (keys === null || typeof keys !== 'object' || Array.isArray(keys)) {
     throw typedError(TypeError, 'options.keys', 'must be a KeyStore or an object {fspId: PEM}');
   }
-  const entries = Object.entries(keys);
+  let entries;
+  try {
+    entries = Object.entries(keys);
+  } catch {
+    throw typedError(TypeError, 'options.keys', 'cannot be read (a getter or Proxy threw)');
+  }
   const cached = keyStoreCache.get(keys);
   if (cached !== undefined && sameEntries(cached.entries, entries)) return cached.store;
 
@@ -125,14 +172,14 @@ function keyStoreFor(keys) {
       }
     }
   }
-  keyStoreCache.set(keys, { entries, store });
+  keyStoreCache.set(keys, { entries: entries.map(([name, value]) => [name, snapshot(value)]), store });
   return store;
 }
 
 function sameEntries(before, after) {
   if (before.length !== after.length) return false;
   for (let index = 0; index < before.length; index += 1) {
-    if (before[index][0] !== after[index][0] || before[index][1] !== after[index][1]) return false;
+    if (before[index][0] !== after[index][0] || !unchanged(before[index][1], after[index][1])) return false;
   }
   return true;
 }
@@ -149,7 +196,13 @@ function readOptions(options) {
     throw typedError(TypeError, 'options', 'is missing; give {keys}');
   }
   if (typeof options !== 'object') throw typedError(TypeError, 'options', 'must be an object');
-  return { store: keyStoreFor(options.keys), crypto: cryptoCallback(options) };
+  let keys;
+  try {
+    keys = options.keys;
+  } catch {
+    throw typedError(TypeError, 'options.keys', 'cannot be read (a getter or Proxy threw)');
+  }
+  return { store: keyStoreFor(keys), crypto: cryptoCallback(options) };
 }
 
 /**
@@ -171,6 +224,7 @@ function packRequest(method, url, headers) {
       if (typeof value !== 'string') return undefined;
       text += `\0${name}\0${value}`;
       lines += 1;
+      if (lines > MAX_PACKED_HEADER_LINES || text.length > MAX_PACKED_CHARS) return undefined;
     }
   }
   return { text, lines };
@@ -182,15 +236,16 @@ function packRequest(method, url, headers) {
  */
 function verifyPacked(request, store, options, crypto, whenRejectedOnly) {
   let packed;
+  let body;
   try {
     packed = request !== null && typeof request === 'object'
       ? packRequest(request.method, request.url, request.headers)
       : undefined;
+    body = packed === undefined ? undefined : bodyForWasm(request.body);
   } catch {
     return undefined;
   }
   if (packed === undefined) return undefined;
-  const body = bodyForWasm(request.body);
   return bindings.verifyPacked(packed.text, packed.lines, body, store, options, crypto, whenRejectedOnly, false);
 }
 
@@ -221,11 +276,12 @@ const signingKeys = new Map();
 
 /** Returns a parsed SigningKey for a PEM, cached by its text. */
 function signingKeyFor(key) {
-  if (key instanceof bindings.SigningKey) return key;
+  const handle = genuineHandle(key, bindings.SigningKey, 'signingKey');
+  if (handle !== undefined) return handle;
   const text = keyText(key, 'signingKey');
   let parsed = signingKeys.get(text);
   if (parsed === undefined) {
-    parsed = new bindings.SigningKey(text);
+    parsed = new SigningKey(text);
     if (signingKeys.size >= 64) signingKeys.delete(signingKeys.keys().next().value);
     signingKeys.set(text, parsed);
   }
@@ -258,7 +314,7 @@ function signRequest(request, options) {
 }
 
 // The fingerprint is also reachable from the class, where key-handling code looks for it.
-bindings.KeyStore.fingerprint = bindings.fingerprint;
+KeyStore.fingerprint = bindings.fingerprint;
 
 const { JwsValidator, JwsSigner, JwsValidationError } = createSdkClasses({
   bindings,
@@ -276,8 +332,8 @@ module.exports = {
   inspectSignature: bindings.inspectSignature,
   inspectKey: bindings.inspectKey,
   fingerprint: bindings.fingerprint,
-  KeyStore: bindings.KeyStore,
-  SigningKey: bindings.SigningKey,
+  KeyStore,
+  SigningKey,
   JwsValidator,
   JwsSigner,
   JwsValidationError,

@@ -18,6 +18,40 @@ class JwsValidationError extends Error {
   }
 }
 
+// Bounds of the packed reader, at or above the core's request limits (200 header lines
+// of at most 64 KiB together, a 16 KiB URL). A request beyond them is read member by
+// member, which checks each limit before it copies anything into the wasm.
+const MAX_PACKED_HEADER_LINES = 200;
+const MAX_PACKED_CHARS = 96 * 1024;
+
+/** Returns a value to compare later: a copy of a byte array, which may be rewritten in place. */
+function snapshot(value) {
+  return value instanceof Uint8Array ? Buffer.from(value) : value;
+}
+
+/** Returns true when a value equals its snapshot: the same object, or the same bytes. */
+function unchanged(before, value) {
+  if (before instanceof Uint8Array && value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).equals(before);
+  return before === value;
+}
+
+/** Returns a TypeError naming the argument, as the package's other argument errors do. */
+function argumentError(field, message) {
+  const error = new TypeError(`${field}: ${message}`);
+  error.code = 'ERR_FSPIOP_GUARD_INVALID_ARGUMENT';
+  error.field = field;
+  return error;
+}
+
+/** Reads something from the caller's objects, turning a throwing getter or Proxy into a typed error. */
+function readOrThrow(field, read) {
+  try {
+    return read();
+  } catch {
+    throw argumentError(field, 'cannot be read (a getter or Proxy threw)');
+  }
+}
+
 /**
  * Returns headers as the core reads them: string values kept, arrays kept as repeated
  * lines, numbers turned into strings (as Node sends them), undefined and null dropped.
@@ -45,8 +79,12 @@ function headerValue(headers, lowercaseName) {
 
 /** Returns the component logger the SDK's classes derive with `logger.child()`. */
 function componentLogger(logger, component) {
-  if (logger != null && typeof logger.child === 'function') return logger.child({ component });
-  return logger;
+  if (logger == null || typeof logger.child !== 'function') return logger;
+  try {
+    return logger.child({ component });
+  } catch (error) {
+    throw argumentError('logger', `logger.child() threw: ${error.message}`);
+  }
 }
 
 function logDebug(logger, message, context) {
@@ -88,9 +126,21 @@ function packHeaders(headers) {
       else if (typeof value === 'number') text += `\0${name}\0${String(value)}`;
       else return undefined;
       lines += 1;
+      if (lines > MAX_PACKED_HEADER_LINES || text.length > MAX_PACKED_CHARS) return undefined;
     }
   }
   return { text, lines };
+}
+
+/** Throws a typed error unless requestOptions is an object with a headers object. */
+function checkRequestOptions(requestOptions) {
+  if (requestOptions === null || typeof requestOptions !== 'object') {
+    throw argumentError('requestOptions', 'must be an object {method, uri, headers, body}');
+  }
+  const headers = readOrThrow('requestOptions.headers', () => requestOptions.headers);
+  if (headers === null || typeof headers !== 'object') {
+    throw argumentError('requestOptions.headers', 'must be an object');
+  }
 }
 
 function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
@@ -121,19 +171,19 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
    */
   class JwsValidator {
     constructor(config = {}) {
-      if (config.validationKeys == null || typeof config.validationKeys !== 'object') {
-        const error = new TypeError('validationKeys: must be an object {fspId: PEM}');
-        error.code = 'ERR_FSPIOP_GUARD_INVALID_ARGUMENT';
-        error.field = 'validationKeys';
-        throw error;
-      }
-      this.validationKeys = config.validationKeys;
-      this.logger = componentLogger(config.logger, 'JwsValidator');
-      this.options = {
-        profile: config.profile ?? 'mojaloop-sdk',
+      const { validationKeys, logger, profile, crypto, now } = readOrThrow('config', () => ({
+        validationKeys: config.validationKeys,
+        logger: config.logger,
+        profile: config.profile,
         crypto: config.crypto,
         now: config.now,
-      };
+      }));
+      if (validationKeys == null || typeof validationKeys !== 'object') {
+        throw argumentError('validationKeys', 'must be an object {fspId: PEM}');
+      }
+      this.validationKeys = validationKeys;
+      this.logger = componentLogger(logger, 'JwsValidator');
+      this.options = { profile: profile ?? 'mojaloop-sdk', crypto, now };
       this.crypto = cryptoCallback(this.options);
       // The core's defaults are this profile and the clock, so the common case passes no
       // options object at all.
@@ -146,11 +196,19 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
 
     /** Loads the key configured now for `source`, when it changed since the last call. */
     syncKey(source) {
-      const configured = Object.hasOwn(this.validationKeys, source) ? this.validationKeys[source] : undefined;
-      if (this.loadedKeys.has(source) && this.loadedKeys.get(source) === configured) return;
+      const configured = readOrThrow(
+        `validationKeys[${JSON.stringify(source)}]`,
+        () => (Object.hasOwn(this.validationKeys, source) ? this.validationKeys[source] : undefined),
+      );
+      // Only configured participants are remembered, so FSPIOP-Source values sent by
+      // clients cannot grow this map.
+      if (!configured) {
+        if (this.loadedKeys.delete(source)) this.keyStore.removeParticipant(source);
+        return;
+      }
+      if (this.loadedKeys.has(source) && unchanged(this.loadedKeys.get(source), configured)) return;
       this.keyStore.removeParticipant(source);
-      this.loadedKeys.set(source, configured);
-      if (!configured) return;
+      this.loadedKeys.set(source, snapshot(configured));
       const text = typeof configured === 'string'
         ? configured
         : Buffer.isBuffer(configured) ? configured.toString('utf8') : String(configured);
@@ -167,8 +225,10 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
      * true, or throws a JwsValidationError carrying the reason and FSPIOP error code.
      */
     validate(request) {
-      const headers = request == null ? undefined : request.headers;
-      const body = request == null ? undefined : (request.body || request.data);
+      const { headers, body } = readOrThrow('request', () => ({
+        headers: request == null ? undefined : request.headers,
+        body: request == null ? undefined : (request.body || request.data),
+      }));
       if (!body) {
         const error = new Error('Cannot validate JWS without a body');
         error.code = 'ERR_FSPIOP_GUARD_JWS_INVALID';
@@ -177,15 +237,20 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
         logError(this.logger, 'Error validating JWS: ', error);
         throw error;
       }
-      const source = headerValue(headers, 'fspiop-source');
+      const source = readOrThrow('request.headers', () => headerValue(headers, 'fspiop-source'));
       if (typeof source === 'string' && source !== '') this.syncKey(source);
 
       // The SDK verifies a re-serialisation of the parsed body; JSON.stringify gives the
       // body's JS property order, and the core also tries the sorted-key form.
-      const text = JSON.stringify(body);
+      let text;
+      try {
+        text = JSON.stringify(body);
+      } catch (error) {
+        throw argumentError('request.body', `cannot be serialised as JSON: ${error.message}`);
+      }
       const verdict = validatePacked(this, headers, text)
         ?? JSON.parse(bindings.verifyRequestJson(
-          { method: 'POST', url: '/', headers: plainHeaders(headers), body: text },
+          { method: 'POST', url: '/', headers: readOrThrow('request.headers', () => plainHeaders(headers)), body: text },
           this.keyStore,
           this.verifyOptions,
           this.crypto,
@@ -214,6 +279,7 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
 
     /** Signs `requestOptions` in place: sets fspiop-http-method, fspiop-uri and fspiop-signature. */
     sign(requestOptions) {
+      checkRequestOptions(requestOptions);
       const bodyField = requestOptions.body ? 'body' : 'data';
       const body = requestOptions[bodyField];
       if (!body) throw new Error('Cannot sign with no body');
@@ -230,6 +296,7 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
      * fspiop-http-method headers are already set; requestOptions is not changed.
      */
     getSignature(requestOptions) {
+      checkRequestOptions(requestOptions);
       const body = requestOptions.body || requestOptions.data;
       if (!body) throw new Error('Cannot sign with no body');
       const uri = requestOptions.uri || requestOptions.url;
@@ -255,4 +322,12 @@ function createSdkClasses({ bindings, cryptoCallback, signingKeyFor }) {
   return { JwsValidator, JwsSigner, JwsValidationError };
 }
 
-module.exports = { createSdkClasses, plainHeaders, bodyForWasm };
+module.exports = {
+  createSdkClasses,
+  plainHeaders,
+  bodyForWasm,
+  snapshot,
+  unchanged,
+  MAX_PACKED_HEADER_LINES,
+  MAX_PACKED_CHARS,
+};

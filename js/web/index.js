@@ -24,7 +24,26 @@ export function initSync(module) {
   return output;
 }
 
-export const { inspectSignature, inspectKey, fingerprint, KeyStore, SigningKey } = bindings;
+export const { inspectSignature, inspectKey, fingerprint } = bindings;
+
+/** KeyStores and SigningKeys made by this module; a copy of one shares its wasm memory. */
+const genuineHandles = new WeakSet();
+
+/** A KeyStore of the package (see the wasm class); tracked so that copies are rejected. */
+export class KeyStore extends bindings.KeyStore {
+  constructor() {
+    super();
+    genuineHandles.add(this);
+  }
+}
+
+/** A parsed private key for signing; tracked so that copies are rejected. */
+export class SigningKey extends bindings.SigningKey {
+  constructor(pem) {
+    super(pem);
+    genuineHandles.add(this);
+  }
+}
 
 // The fingerprint is also reachable from the class, where key-handling code looks for it.
 KeyStore.fingerprint = fingerprint;
@@ -36,14 +55,35 @@ function typedError(field, message) {
   return error;
 }
 
+/**
+ * Returns `value` when it is a live handle this module made, or undefined when it is not
+ * an instance of `Class` at all. A copy made with Object.assign or a clone helper carries
+ * the original's wasm pointer, which dangles once the original is freed or collected, so
+ * it is rejected, as is a freed handle.
+ */
+function genuineHandle(value, Class, field) {
+  if (!(value instanceof Class)) return undefined;
+  if (!genuineHandles.has(value)) {
+    throw typedError(field, `is a copy of a ${Class.name}, not one made with new ${Class.name}(); pass the original`);
+  }
+  if (value.__wbg_ptr === 0) throw typedError(field, `is a ${Class.name} that was freed`);
+  return value;
+}
+
 const keyStoreCache = new WeakMap();
 
 function keyStoreFor(keys) {
-  if (keys instanceof bindings.KeyStore) return keys;
+  const handle = genuineHandle(keys, bindings.KeyStore, 'options.keys');
+  if (handle !== undefined) return handle;
   if (keys === null || typeof keys !== 'object' || Array.isArray(keys)) {
     throw typedError('options.keys', 'must be a KeyStore or an object {fspId: PEM}');
   }
-  const entries = Object.entries(keys);
+  let entries;
+  try {
+    entries = Object.entries(keys);
+  } catch {
+    throw typedError('options.keys', 'cannot be read (a getter or Proxy threw)');
+  }
   const cached = keyStoreCache.get(keys);
   if (cached !== undefined && cached.entries.length === entries.length
       && cached.entries.every(([name, value], index) => name === entries[index][0] && value === entries[index][1])) {
@@ -63,6 +103,15 @@ function keyStoreFor(keys) {
   }
   keyStoreCache.set(keys, { entries, store });
   return store;
+}
+
+/** Returns options.keys, or throws a typed error when reading it throws. */
+function readKeys(options) {
+  try {
+    return options.keys;
+  } catch {
+    throw typedError('options.keys', 'cannot be read (a getter or Proxy threw)');
+  }
 }
 
 /** WebCrypto parameters per JOSE alg (RFC 7518 section 3). */
@@ -129,7 +178,7 @@ function sameQuestion(question, alg, kid, message, signature) {
 export async function verifyRequest(request, options) {
   await init();
   if (options == null || typeof options !== 'object') throw typedError('options', 'must be an object {keys}');
-  const store = keyStoreFor(options.keys);
+  const store = keyStoreFor(readKeys(options));
   const subtle = globalThis.crypto === undefined ? undefined : globalThis.crypto.subtle;
   if (options.crypto === 'wasm' || subtle === undefined) {
     return JSON.parse(bindings.verifyRequestJson(request, store, options, undefined));
@@ -154,7 +203,7 @@ export async function verifyRequest(request, options) {
 export async function explain(request, options) {
   await init();
   if (options == null || typeof options !== 'object') throw typedError('options', 'must be an object {keys}');
-  return JSON.parse(bindings.explainJson(request, keyStoreFor(options.keys), options, undefined));
+  return JSON.parse(bindings.explainJson(request, keyStoreFor(readKeys(options)), options, undefined));
 }
 
 /**
@@ -164,9 +213,8 @@ export async function explain(request, options) {
  */
 export function signRequest(request, options) {
   if (options == null || typeof options !== 'object') throw typedError('options', 'must be an object {signingKey}');
-  const key = options.signingKey instanceof bindings.SigningKey
-    ? options.signingKey
-    : new bindings.SigningKey(options.signingKey);
+  const key = genuineHandle(options.signingKey, bindings.SigningKey, 'signingKey')
+    ?? new SigningKey(options.signingKey);
   let prepared = request;
   let bodyAsText = options.bodyAsText === true;
   if (request != null && typeof request === 'object' && request.body != null

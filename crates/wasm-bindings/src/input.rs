@@ -6,11 +6,12 @@
 
 use fspiop_guard_core::http::RequestLimits;
 use fspiop_guard_core::{Headers, Profile, Request, RequestRules};
-use js_sys::{ArrayBuffer, Date, JsString, Reflect, Uint8Array};
+use js_sys::{Date, JsString, Reflect};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::BindingError;
+use crate::intrinsics::{self, Bytes};
 
 /// Maximum length of the HTTP method, in characters.
 const MAX_METHOD_CHARS: usize = 32;
@@ -150,10 +151,10 @@ pub fn time(value: &JsValue, field: &str) -> Result<Option<i64>, BindingError> {
     if is_absent(value) {
         return Ok(None);
     }
-    let seconds = if let Some(date) = value.dyn_ref::<Date>() {
-        date.get_time() / 1000.0
-    } else if let Some(number) = value.as_f64() {
+    let seconds = if let Some(number) = value.as_f64() {
         number
+    } else if let Some(millis) = intrinsics::date_millis(value) {
+        millis / 1000.0
     } else {
         return Err(BindingError::invalid(
             field,
@@ -457,19 +458,24 @@ pub fn body(value: &JsValue, limits: &RequestLimits) -> Result<Option<Vec<u8>>, 
         }
         return Ok(Some(bytes));
     }
-    let bytes = if let Some(array) = value.dyn_ref::<Uint8Array>() {
-        array.clone()
-    } else if let Some(buffer) = value.dyn_ref::<ArrayBuffer>() {
-        Uint8Array::new(buffer)
-    } else {
-        return Err(BindingError::invalid(
-            field,
-            format!(
-                "must be the body as received (a string, a Uint8Array or an ArrayBuffer) or \
-                 null, not {}; for a body that is already parsed, use JwsValidator",
-                type_of(value)
-            ),
-        ));
+    let bytes = match intrinsics::bytes(value) {
+        Bytes::Genuine(bytes) => bytes,
+        Bytes::Unreadable => {
+            return Err(BindingError::invalid(
+                field,
+                "cannot be read (a detached buffer?)",
+            ));
+        }
+        Bytes::NotBytes => {
+            return Err(BindingError::invalid(
+                field,
+                format!(
+                    "must be the body as received (a string, a Uint8Array or an ArrayBuffer) \
+                     or null, not {}; for a body that is already parsed, use JwsValidator",
+                    type_of(value)
+                ),
+            ));
+        }
     };
     let length = bytes.length() as usize;
     if length > max {

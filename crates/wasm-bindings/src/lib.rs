@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod input;
+pub mod intrinsics;
 pub mod keystore;
 pub mod verifier;
 
