@@ -3,7 +3,7 @@
 //! TLS is rustls on the ring provider. Without `tls.ca_file` the Mozilla roots from
 //! webpki-roots are trusted. A client certificate is sent when one is configured,
 //! for an ingress that requires mTLS. Redirects are not followed, so a token is never
-//! sent to another host.
+//! sent to another host. Connections are not reused between requests.
 
 use std::fmt;
 use std::sync::Arc;
@@ -145,6 +145,9 @@ pub fn http_client(tls: &TlsConfig, timeout: Duration) -> Result<reqwest::Client
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
+        // One request a minute gains nothing from a pool, and a pooled connection that
+        // an ingress closed while idle would fail the next poll.
+        .pool_max_idle_per_host(0)
         .user_agent(concat!("fspiop-guard-keysync/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| format!("HTTP client setup failed: {e}"))

@@ -186,6 +186,11 @@ impl StandIn {
         FaultsGuard(lock(&self.state))
     }
 
+    /// Creates a DFSP without a key, as `POST /api/dfsps` does.
+    pub fn create_dfsp(&self, dfsp_id: &str) {
+        lock(&self.state).dfsps.insert(dfsp_id.to_owned());
+    }
+
     /// Stores a key as `POST /api/dfsps/{id}/jwscerts` does, creating the DFSP first.
     pub fn put_key(&self, dfsp_id: &str, public_key: &str, created_at: Option<f64>) {
         let mut state = lock(&self.state);
@@ -376,27 +381,95 @@ fn pretty(value: &impl Serialize) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
-/// An authentication or routing error: `{message, errors: [{path, message}]}`, compact.
+/// An error body as MCM's validator and authentication handler write it:
+/// `{message, errors: [{path, message, errorCode?}]}`, compact, in this member order.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    message: &'a str,
+    errors: [ErrorItem<'a>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorItem<'a> {
+    path: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'a str>,
+}
+
+/// An application error body: `{payload: {id, message}, message}`, pretty-printed.
+#[derive(Serialize)]
+struct AppErrorBody<'a> {
+    payload: AppErrorPayload<'a>,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct AppErrorPayload<'a> {
+    id: &'a str,
+    message: &'a str,
+}
+
+/// A `{payload, message}` body whose payload is an error name, as MCM writes an
+/// unexpected `Error`.
+#[derive(Serialize)]
+struct PlainErrorBody<'a> {
+    payload: &'a str,
+    message: &'a str,
+}
+
+/// An authentication or routing error.
 fn route_error(status: u16, path: &str, message: &str) -> Answer {
-    let body =
-        serde_json::json!({ "message": message, "errors": [{ "path": path, "message": message }] });
-    reply(status, JSON_UTF8, body.to_string())
+    let body = ErrorBody {
+        message,
+        errors: [ErrorItem {
+            path,
+            message,
+            error_code: None,
+        }],
+    };
+    reply(
+        status,
+        JSON_UTF8,
+        serde_json::to_string(&body).unwrap_or_default(),
+    )
 }
 
 /// A request validator error on a body member, as express-openapi-validator words it.
 fn body_error(top: &str, member: &str, message: &str, error_code: &str) -> Answer {
-    let body = serde_json::json!({
-        "message": top,
-        "errors": [{ "path": member, "message": message, "errorCode": error_code }],
-    });
-    reply(400, JSON_UTF8, body.to_string())
+    let body = ErrorBody {
+        message: top,
+        errors: [ErrorItem {
+            path: member,
+            message,
+            error_code: Some(error_code),
+        }],
+    };
+    reply(
+        400,
+        JSON_UTF8,
+        serde_json::to_string(&body).unwrap_or_default(),
+    )
 }
 
-/// An application error: `{payload: {id, message}, message}`, pretty-printed.
 fn app_error(status: u16, id: &str, message: &str) -> Answer {
-    let body =
-        serde_json::json!({ "payload": { "id": id, "message": message }, "message": message });
+    let body = AppErrorBody {
+        payload: AppErrorPayload { id, message },
+        message,
+    };
     reply(status, JSON, pretty(&body))
+}
+
+fn plain_error(status: u16, message: &str) -> Answer {
+    reply(
+        status,
+        JSON,
+        pretty(&PlainErrorBody {
+            payload: "Error",
+            message,
+        }),
+    )
 }
 
 async fn handle(
@@ -445,13 +518,7 @@ async fn handle(
         tokio::time::sleep(delay).await;
     }
     if let Some(status) = status_fault {
-        return reply(
-            status,
-            JSON,
-            pretty(
-                &serde_json::json!({"payload": "Error", "message": "stand-in fault: server error"}),
-            ),
-        );
+        return plain_error(status, "stand-in fault: server error");
     }
     route(config, state, &method, &path, &body)
 }
@@ -579,6 +646,10 @@ fn route(
         }
         (&Method::GET, ["", "api", "hub", "jwscerts"]) => get_one(state, &config.switch_id),
         (&Method::POST, ["", "api", "external-dfsps", "jwscerts"]) => post_external(state, body),
+        // MCM without cert-manager, as the stand-in always is.
+        (&Method::PUT, ["", "api", "hub", "jwscerts", "rotate"]) => {
+            plain_error(500, "Hub JWS CertManager is not configured")
+        }
         _ => route_error(404, path, "not found"),
     }
 }
