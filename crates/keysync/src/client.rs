@@ -19,7 +19,7 @@ use tracing::{info, warn};
 
 use crate::config::{AuthConfig, McmConfig, TlsConfig};
 
-/// Largest token endpoint answer read, in bytes.
+/// Largest token endpoint response read, in bytes.
 const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
 
 /// Largest part of an error body quoted in a message, in characters.
@@ -30,22 +30,22 @@ const MAX_QUOTED_BODY_CHARS: usize = 200;
 pub enum FetchError {
     /// No connection (refused, DNS, TLS handshake).
     Connect(String),
-    /// No complete answer within the timeout.
+    /// No complete response within the timeout.
     Timeout(String),
-    /// MCM answered with an error status.
+    /// MCM responded with an error status.
     Status { status: u16, body: String },
-    /// The token endpoint refused the login or answered something unusable.
+    /// The token endpoint rejected the login or returned something unusable.
     Login(String),
-    /// MCM still answered 401 or 403 after a fresh login.
+    /// MCM still responded 401 or 403 after a fresh login.
     Unauthorized { status: u16, body: String },
-    /// The answer was larger than the limit.
+    /// The response was larger than the limit.
     TooLarge { max: usize },
-    /// Another I/O error while reading the answer.
+    /// Another I/O error while reading the response.
     Read(String),
 }
 
 impl FetchError {
-    /// A short label for the `reason` of a metric.
+    /// Returns a short label for the `reason` of a metric.
     pub fn kind(&self) -> &'static str {
         match self {
             FetchError::Connect(_) => "connect",
@@ -64,7 +64,10 @@ impl fmt::Display for FetchError {
         match self {
             FetchError::Connect(detail) => write!(f, "cannot connect: {detail}"),
             FetchError::Timeout(url) => {
-                write!(f, "no answer from {url} within mcm.timeout_seconds")
+                write!(
+                    f,
+                    "no response from {url} within mcm.timeout_seconds; raise it or check MCM's load"
+                )
             }
             FetchError::Status { status, body } => write!(f, "HTTP status {status}: {body}"),
             FetchError::Login(detail) => write!(f, "login failed: {detail}"),
@@ -74,9 +77,9 @@ impl fmt::Display for FetchError {
             ),
             FetchError::TooLarge { max } => write!(
                 f,
-                "answer is over the {max}-byte limit (mcm.max_response_bytes)"
+                "response is over the {max}-byte limit (mcm.max_response_bytes)"
             ),
-            FetchError::Read(detail) => write!(f, "cannot read the answer: {detail}"),
+            FetchError::Read(detail) => write!(f, "cannot read the response: {detail}"),
         }
     }
 }
@@ -349,28 +352,30 @@ async fn login(http: &reqwest::Client, auth: &AuthConfig) -> Result<Token, Fetch
         })?;
     let status = response.status();
     let body = read_body(response, MAX_TOKEN_RESPONSE_BYTES, url).await?;
+
     if !status.is_success() {
         return Err(FetchError::Login(format!(
-            "token endpoint {url} answered HTTP status {}: {}; check auth.client_id and auth.client_secret",
+            "token endpoint {url} responded with HTTP status {}: {}; check auth.client_id and auth.client_secret",
             status.as_u16(),
             quote_body(&body)
         )));
     }
     let value: Value = serde_json::from_slice(&body).map_err(|e| {
         FetchError::Login(format!(
-            "token endpoint {url} answered something other than JSON: {e}"
+            "token endpoint {url} returned something other than JSON: {e}"
         ))
     })?;
     let Some(access_token) = value.get("access_token").and_then(Value::as_str) else {
         return Err(FetchError::Login(format!(
-            "token endpoint {url} answered without a string access_token"
+            "token endpoint {url} returned no string access_token"
         )));
     };
     if access_token.is_empty() || !access_token.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
         return Err(FetchError::Login(format!(
-            "token endpoint {url} answered an access_token that cannot go in a header"
+            "token endpoint {url} returned an access_token that is not valid in a header"
         )));
     }
+
     let expires_in = value.get("expires_in").and_then(Value::as_f64);
     let renew_at = expires_in.map(|seconds| {
         let lifetime = Duration::from_secs_f64(seconds.clamp(0.0, 31_536_000.0));

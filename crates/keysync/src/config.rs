@@ -21,7 +21,7 @@ pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
 pub const MAX_SECRET_FILE_BYTES: usize = 64 * 1024;
 
 /// Deepest nesting of arrays and tables in a configuration file. The configuration
-/// nests two deep, so the limit only stops hostile input before the parser sees it.
+/// nests two deep, so the limit only stops hostile input before it reaches the parser.
 const MAX_NESTING: usize = 32;
 
 /// Prefix of the environment variables that override settings.
@@ -65,7 +65,7 @@ pub const SETTINGS: &[(&str, SettingType, &str, &str, &str)] = &[
         SettingType::Integer,
         "16777216",
         "bytes",
-        "largest MCM answer read",
+        "largest MCM response read",
     ),
     (
         "auth.token_url",
@@ -279,7 +279,7 @@ pub fn env_name(setting: &str) -> String {
     )
 }
 
-/// How the `validationState` that MCM reports is used.
+/// Policy for the `validationState` that MCM reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValidationPolicy {
     /// Use entries whatever their state, as PM4ML does. MCM marks every EC key INVALID.
@@ -305,7 +305,7 @@ pub struct Config {
     pub refresh: RefreshConfig,
 }
 
-/// Where MCM is and how it is read.
+/// Location of MCM and limits of its requests.
 #[derive(Clone, Debug)]
 pub struct McmConfig {
     /// Base URL including `/api`, without a trailing `/`.

@@ -32,7 +32,7 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that only moves when told to.
+/// A clock that moves only when a test sets or advances it.
 #[derive(Debug, Default)]
 pub struct ManualClock(AtomicI64);
 
@@ -70,11 +70,11 @@ pub enum RefreshOutcome {
 #[derive(Debug, Default)]
 struct RefreshState {
     last_started: Option<Instant>,
-    /// Poll generation that answers the refresh in flight.
+    /// Poll generation that completes the refresh in flight.
     pending_target: Option<u64>,
 }
 
-/// What the HTTP outputs read, shared with the poll loop.
+/// State that the HTTP outputs read, shared with the poll loop.
 pub struct Shared {
     pub metrics: Metrics,
     history: RwLock<KeyHistory>,
@@ -90,7 +90,7 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// The key set, once one is loaded.
+    /// Returns the key set, once one is loaded.
     pub fn keyset(&self) -> Option<Arc<RenderedKeySet>> {
         self.keyset
             .read()
@@ -106,7 +106,7 @@ impl Shared {
         self.clock.now()
     }
 
-    /// A copy of the history, for metrics and tests.
+    /// Returns a copy of the history, for metrics and tests.
     pub fn history(&self) -> KeyHistory {
         self.history
             .read()
@@ -242,7 +242,7 @@ impl Keysync {
                 error!(
                     path = %path.display(),
                     moved_to = %if moved { aside.display().to_string() } else { "(not moved)".to_owned() },
-                    "cannot load the state file, so keysync starts without keys until MCM answers: {message}"
+                    "cannot load the state file, so keysync starts without keys until MCM responds: {message}"
                 );
             }
         }
@@ -276,10 +276,10 @@ impl Keysync {
         }
     }
 
-    /// Polls MCM once and applies the answer. Every output is updated on success.
+    /// Polls MCM once and applies the response. Every output is updated on success.
     ///
     /// # Errors
-    /// The fetch failed or the answer was not a key list; nothing changed.
+    /// The fetch failed or the response was not a key list, and nothing changed.
     pub async fn poll_once(&self) -> Result<(), FetchError> {
         self.shared.polling.store(true, Ordering::SeqCst);
         let result = self.poll_inner().await;
@@ -503,7 +503,7 @@ impl Keysync {
                 Event::RemovalHeldBack { absent, known } => error!(
                     absent,
                     known,
-                    "MCM answer lacks {absent} of {known} known participants, more than keys.max_removal_share; no participant is removed until a poll lists them again (an empty or truncated answer looks like this)"
+                    "MCM response lacks {absent} of {known} known participants, more than keys.max_removal_share; no participant is removed until a poll lists them again (an empty or truncated response looks like this)"
                 ),
             }
         }

@@ -1,8 +1,8 @@
 //! Key history: which keys each participant has, and for how long they verify.
 //!
 //! A pure state machine. [`KeyHistory::apply`] takes what one successful MCM poll
-//! offered and the current time, changes the history and returns [`Event`]s that say
-//! what changed; [`KeyHistory::expire`] retires keys whose overlap has passed. Nothing
+//! offered and the current time, changes the history and returns [`Event`]s that
+//! describe the changes. [`KeyHistory::expire`] retires keys whose overlap has passed. Nothing
 //! here reads a clock or does I/O.
 //!
 //! Rules:
@@ -15,7 +15,7 @@
 //! - A participant missing from a poll keeps its keys for `grace_seconds`, counted
 //!   from the first poll that lacked it.
 //! - A poll that lacks more than `max_removal_share` of the known participants starts
-//!   and ends no grace period, because an empty or truncated answer looks like that.
+//!   and ends no grace period, because an empty or truncated response looks like that.
 
 use std::collections::BTreeMap;
 
@@ -55,13 +55,13 @@ pub struct Participant {
 }
 
 impl Participant {
-    /// The newest key, which the key directory serves.
+    /// Returns the newest key, which the key directory serves.
     pub fn current(&self) -> Option<&HistoryKey> {
         self.keys.first()
     }
 }
 
-/// What one poll offered: an entry per participant that MCM listed.
+/// The entries of one poll: one offer per participant that MCM listed.
 pub type Poll = BTreeMap<String, Offer>;
 
 /// A change the history made, for logs and metrics.
@@ -356,7 +356,7 @@ mod tests {
             .unwrap_or_default()
     }
 
-    /// A history with dfsp1..dfsp4 on key "k-<name>".
+    /// Builds a history with dfsp1..dfsp4 on key "k-<name>".
     fn four_participants() -> KeyHistory {
         let mut history = KeyHistory::new();
         let entries: Vec<(String, Offer)> = (1..=4)
@@ -424,7 +424,7 @@ mod tests {
     }
 
     #[test]
-    fn same_created_at_with_new_key_is_a_rotation() {
+    fn same_created_at_new_key_rotates() {
         let mut history = KeyHistory::new();
         history.apply(&poll(&[("dfsp1", key("a", Some(5.0)))]), T0, &policy());
         let events = history.apply(&poll(&[("dfsp1", key("b", Some(5.0)))]), T0 + 60, &policy());
@@ -458,7 +458,7 @@ mod tests {
     }
 
     #[test]
-    fn two_rotations_inside_the_overlap_keep_all_three_keys() {
+    fn two_rotations_keep_three_keys() {
         let mut history = KeyHistory::new();
         history.apply(&poll(&[("dfsp1", key("a", Some(1.0)))]), T0, &policy());
         history.apply(

@@ -2,13 +2,13 @@
 //! Manager (MCM) and serves them to every verifier.
 //!
 //! MCM keeps one key per participant and replaces it on rotation. keysync polls
-//! `GET /api/dfsps/jwscerts`, repairs or skips damaged entries, keeps a replaced key
-//! valid for an overlap period, keeps missing participants for a grace period, and
-//! saves what it has to a state file so it serves keys even when MCM is down at start.
+//! `GET /api/dfsps/jwscerts` and repairs or skips damaged entries. It keeps a replaced
+//! key valid for an overlap period and a missing participant for a grace period. It
+//! saves its keys to a state file, so it serves keys even when MCM is down at start.
 //! The keys go out as the key-set document the Envoy filter polls (`GET /v1/keys`), as
 //! a directory of `<fspId>.pem` files for sdk-scheme-adapter, and as metrics.
 //!
-//! The parts: [`config`] reads the settings, [`mcm`] reads MCM's answer, [`history`]
+//! The parts: [`config`] reads the settings, [`mcm`] reads MCM's response, [`history`]
 //! is the pure key-history state machine, [`store`] writes files, [`client`] talks to
 //! MCM, [`server`] serves the outputs, and [`daemon`] ties them together.
 
@@ -37,7 +37,7 @@ pub use daemon::{Clock, Keysync, ManualClock, Shared, SystemClock};
 ///
 /// # Errors
 /// The configuration is invalid, the listen address cannot be bound, or (with
-/// `once`) the poll failed. The message says which.
+/// `once`) the poll failed. The message names the failure.
 pub fn run(config_path: Option<&Path>, once: bool) -> Result<(), String> {
     let config = Config::load(config_path).map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -1,6 +1,6 @@
-//! Reader of MCM's `GET /api/dfsps/jwscerts` answer and the keys in it.
+//! Reader of MCM's `GET /api/dfsps/jwscerts` response and the keys in it.
 //!
-//! MCM (connection-manager-api v3.4.0) answers with a JSON array of
+//! MCM (connection-manager-api v3.4.0) responds with a JSON array of
 //! `{dfspId, publicKey, createdAt?, validations, validationState}` objects, one per
 //! participant, with `publicKey` exactly as it was uploaded. The array as a whole must
 //! be well formed, or the poll fails and nothing changes. A single entry that is
@@ -18,10 +18,10 @@ use crate::config::ValidationPolicy;
 /// Largest participant id accepted, in bytes.
 pub const MAX_PARTICIPANT_ID_BYTES: usize = 128;
 
-/// Largest number of entries read from one answer.
+/// Largest number of entries read from one response.
 pub const MAX_ENTRIES: usize = 100_000;
 
-/// Reason an MCM answer was rejected whole.
+/// Reason an MCM response was rejected whole.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ResponseError {
     /// The body is larger than the limit.
@@ -39,19 +39,19 @@ impl fmt::Display for ResponseError {
         match self {
             ResponseError::TooLarge { size, max } => write!(
                 f,
-                "MCM answer is {size} bytes, over the {max}-byte limit (mcm.max_response_bytes); raise the limit if MCM really holds that many keys"
+                "MCM response is {size} bytes, over the {max}-byte limit (mcm.max_response_bytes); raise the limit if MCM really holds that many keys"
             ),
             ResponseError::NotJson(detail) => write!(
                 f,
-                "MCM answer is not JSON ({detail}); the answer may be truncated or come from a proxy error page"
+                "MCM response is not JSON ({detail}); the response may be truncated or come from a proxy error page"
             ),
             ResponseError::NotArray(kind) => write!(
                 f,
-                "MCM answer is a JSON {kind}, not the array of keys that GET /api/dfsps/jwscerts returns; check mcm.base_url"
+                "MCM response is a JSON {kind}, not the array of keys that GET /api/dfsps/jwscerts returns; check mcm.base_url"
             ),
             ResponseError::TooManyEntries(count) => write!(
                 f,
-                "MCM answer has {count} entries, over the limit of {MAX_ENTRIES}"
+                "MCM response has {count} entries, over the limit of {MAX_ENTRIES}"
             ),
         }
     }
@@ -71,7 +71,7 @@ pub enum ValidationState {
 }
 
 impl ValidationState {
-    /// The state as MCM writes it, or `"(missing)"`.
+    /// Returns the state as MCM writes it, or `"(missing)"`.
     pub fn as_str(&self) -> &str {
         match self {
             ValidationState::Valid => "VALID",
@@ -91,7 +91,7 @@ impl ValidationState {
     }
 }
 
-/// One well-formed entry of the answer, before its key is parsed.
+/// One well-formed entry of the response, before its key is parsed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RawEntry {
     pub participant: String,
@@ -111,7 +111,7 @@ pub struct BadEntry {
     pub reason: String,
 }
 
-/// The entries of one answer.
+/// The entries of one response.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Response {
     pub entries: Vec<RawEntry>,
@@ -206,7 +206,7 @@ fn read_entry(item: &Value) -> Result<RawEntry, (Option<String>, String)> {
 
 /// Checks a participant id: 1 to [`MAX_PARTICIPANT_ID_BYTES`] printable ASCII
 /// characters other than `/`, `\` and space, not starting with `.`. The id becomes a
-/// file name in the key directory and a log field, so anything else is refused.
+/// file name in the key directory and a log field, so anything else is rejected.
 ///
 /// # Errors
 /// The id breaks the rule; the message shows it escaped.
@@ -247,7 +247,7 @@ pub struct OfferedKey {
     pub pem: String,
     pub created_at: Option<f64>,
     pub validation_state: ValidationState,
-    /// What was wrong with the text MCM served and how it was read anyway.
+    /// Problems of the text MCM served that did not stop the key from being used.
     pub notes: Vec<Note>,
 }
 
@@ -267,7 +267,7 @@ pub enum Note {
 }
 
 impl Note {
-    /// A short label for metrics.
+    /// Returns a short label for metrics.
     pub fn kind(&self) -> &'static str {
         match self {
             Note::Repaired(_) => "pem_repaired",
@@ -297,7 +297,7 @@ impl fmt::Display for Note {
     }
 }
 
-/// What one entry offers: a usable key, or the reason it is skipped.
+/// The outcome of one entry: a usable key, or the reason it is skipped.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Offer {
     Key(OfferedKey),
@@ -413,7 +413,7 @@ mod tests {
     }
 
     #[test]
-    fn whole_answer_errors() {
+    fn whole_response_errors() {
         assert!(matches!(
             parse_response(b"[1,2]", 3),
             Err(ResponseError::TooLarge { size: 5, max: 3 })

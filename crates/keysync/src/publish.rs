@@ -18,10 +18,10 @@ use crate::config::{TlsConfig, read_limited};
 /// Largest certificate file read, in bytes.
 const MAX_CERT_FILE_BYTES: usize = 1024 * 1024;
 
-/// Largest MCM answer read, in bytes.
-const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+/// Largest MCM response read, in bytes.
+const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
-/// What to publish and where.
+/// Options of `publish-hub-key`.
 #[derive(Clone, Debug)]
 pub struct PublishOptions {
     /// PEM certificate (cert-manager's `tls.crt`; the first block is used) or SPKI PEM.
@@ -36,7 +36,7 @@ pub struct PublishOptions {
     pub timeout: Duration,
 }
 
-/// What MCM stored.
+/// The hub key entry as MCM stored it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Published {
     /// The participant id MCM stored the key under (its `SWITCH_ID`).
@@ -49,7 +49,7 @@ pub struct Published {
 ///
 /// # Errors
 /// The certificate cannot be read, MCM rejects the upload, or MCM returns another key
-/// than the one sent. The message says which step failed.
+/// than the one sent. The message names the step that failed.
 pub async fn publish_hub_key(options: &PublishOptions) -> Result<Published, String> {
     let bytes = read_limited(&options.cert, MAX_CERT_FILE_BYTES)?;
     let text = String::from_utf8(bytes)
@@ -107,7 +107,7 @@ async fn exchange(
         .await
         .map_err(|e| format!("{method} {url} failed: {}", send_error(&e, url)))?;
     let status = response.status();
-    let body = read_body(response, MAX_ANSWER_BYTES, url)
+    let body = read_body(response, MAX_RESPONSE_BYTES, url)
         .await
         .map_err(|e: FetchError| format!("{method} {url} failed: {e}"))?;
     if !status.is_success() {
@@ -117,30 +117,32 @@ async fn exchange(
             _ => "",
         };
         return Err(format!(
-            "{method} {url} answered HTTP status {}: {}{hint}",
+            "{method} {url} responded with HTTP status {}: {}{hint}",
             status.as_u16(),
             quote_body(&body)
         ));
     }
     serde_json::from_slice(&body)
-        .map_err(|e| format!("{method} {url} answered something other than JSON: {e}"))
+        .map_err(|e| format!("{method} {url} returned something other than JSON: {e}"))
 }
 
 fn check_stored(stored: &Value, sent: &str, kid: &str, method: &str) -> Result<Published, String> {
     let Some(text) = stored.get("publicKey").and_then(Value::as_str) else {
-        return Err(format!("MCM's {method} answer has no publicKey string"));
+        return Err(format!("MCM's {method} response has no publicKey string"));
     };
     let stored_kid = keys::parse_public_key(text)
         .map(|parsed| parsed.key.kid().to_owned())
-        .map_err(|e| format!("MCM's {method} answer holds a publicKey that does not parse: {e}"))?;
+        .map_err(|e| {
+            format!("MCM's {method} response contains a publicKey that does not parse: {e}")
+        })?;
     if stored_kid != kid {
         return Err(format!(
-            "MCM's {method} answer holds another key (fingerprint {stored_kid}) than the one sent ({kid}); another publisher may be writing the hub key"
+            "MCM's {method} response contains another key (fingerprint {stored_kid}) than the one sent ({kid}); another publisher may be writing the hub key"
         ));
     }
     if text != sent {
         return Err(format!(
-            "MCM's {method} answer holds the same key in other PEM text than was sent; MCM should store publicKey byte for byte, so check what is in front of it"
+            "MCM's {method} response contains the same key in other PEM text than was sent; MCM should store publicKey byte for byte, so check what is in front of it"
         ));
     }
     Ok(Published {

@@ -1,6 +1,6 @@
 //! HTTP outputs: the key set, metrics and health.
 //!
-//! | request | answer |
+//! | request | response |
 //! |---|---|
 //! | `GET /v1/keys` | the key-set document with `ETag: "<version>"`; `304` when `If-None-Match` names the version; `503` before a key set is loaded |
 //! | `GET /v1/keys` with `x-fspiop-guard-refresh` | the same, after an immediate MCM poll (rate-limited, waits at most `refresh.wait_ms`) |
@@ -29,7 +29,7 @@ use crate::daemon::{RefreshOutcome, Shared};
 /// Path of the key set.
 pub const KEYS_PATH: &str = "/v1/keys";
 
-/// Path that asks for an immediate poll.
+/// Path that requests an immediate poll.
 pub const REFRESH_PATH: &str = "/v1/keys/refresh";
 
 /// Header with which the Envoy filter marks the fetch it sends when a signature

@@ -1,4 +1,4 @@
-//! What keysync writes: the last-known-good state file, the `<fspId>.pem` directory
+//! Files and documents that keysync writes: the last-known-good state file, the `<fspId>.pem` directory
 //! and the key-set document.
 //!
 //! Files are replaced atomically: the new content goes to a temporary file in the same
@@ -75,7 +75,8 @@ pub fn state_to_json(history: &KeyHistory, now: i64) -> Vec<u8> {
         saved_at: rfc3339::format(now),
         participants: history.participants.clone(),
     };
-    // Serialising string-keyed maps of derived structs cannot fail.
+    // serde_json fails only on non-string map keys and failing Serialize impls, and
+    // this state has string keys and derived impls only.
     serde_json::to_vec_pretty(&state).unwrap_or_default()
 }
 
@@ -197,7 +198,7 @@ pub fn render_keyset(history: &KeyHistory, now: i64) -> RenderedKeySet {
     }
 }
 
-/// What [`sync_pem_dir`] changed.
+/// Changes that [`sync_pem_dir`] made.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct PemDirChanges {
     pub written: Vec<String>,
@@ -206,8 +207,8 @@ pub struct PemDirChanges {
 }
 
 /// Makes `directory` hold one `<fspId>.pem` per participant, with its newest key, and
-/// no other `.pem` file. Unchanged files are not rewritten, so the SDK's watcher sees
-/// only real changes.
+/// no other `.pem` file. Unchanged files are not rewritten, so the SDK's directory
+/// watcher is notified only of real changes.
 ///
 /// Every `.pem` file in the directory that is not a participant's is removed: the
 /// directory belongs to keysync.

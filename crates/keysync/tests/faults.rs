@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use support::{HOUR, Harness, Logs, T0, files_in, get, key_file, kid_of, public_pem, request};
 
-/// A harness where dfsp1, dfsp2 and switch have keys and one poll has run.
+/// Starts a harness where dfsp1, dfsp2 and switch have keys and one poll has run.
 async fn three_participants(extra: &[(&str, &str)]) -> Harness {
     let harness = Harness::start(extra).await;
     harness.standin.put_key(
@@ -69,7 +69,7 @@ async fn missing_created_at_is_served_and_noted() {
 }
 
 #[tokio::test]
-async fn same_created_at_with_new_key_rotates_with_overlap() {
+async fn same_created_at_new_key_rotates() {
     let (logs, _guard) = Logs::capture();
     let harness = Harness::start(&[]).await;
     let old = public_pem("payerfsp.key.pem");
@@ -176,7 +176,7 @@ async fn crlf_pem_is_repaired() {
 }
 
 #[tokio::test]
-async fn invalid_ec_key_is_used_when_the_state_is_ignored() {
+async fn invalid_ec_key_used_when_ignored() {
     let (logs, _guard) = Logs::capture();
     let harness = Harness::start(&[]).await;
     let ec = public_pem("ecfsp.key.pem");
@@ -200,7 +200,7 @@ async fn invalid_ec_key_is_used_when_the_state_is_ignored() {
 }
 
 #[tokio::test]
-async fn invalid_ec_key_is_skipped_when_the_state_is_trusted() {
+async fn invalid_ec_key_skipped_when_trusted() {
     let (logs, _guard) = Logs::capture();
     let harness = Harness::start(&[("KEYSYNC_KEYS_VALIDATION_STATE", "trust")]).await;
     let rsa = public_pem("payerfsp.key.pem");
@@ -362,7 +362,7 @@ async fn rejected_token_logs_in_again_once() {
 }
 
 #[tokio::test]
-async fn wrong_client_secret_fails_the_poll_and_says_why() {
+async fn wrong_client_secret_fails_poll() {
     let (logs, _guard) = Logs::capture();
     let harness = Harness::start(&[("KEYSYNC_AUTH_CLIENT_SECRET", "wrong")]).await;
     harness
@@ -505,7 +505,7 @@ async fn empty_list_is_held_back_and_alarmed() {
         Some(1.0)
     );
 
-    // A full answer clears the alarm.
+    // A complete response clears the alarm.
     harness.standin.faults().empty_list = false;
     harness.poll_ok().await;
     assert_eq!(harness.metric("keysync_removal_held_back").await, Some(0.0));
@@ -644,7 +644,7 @@ async fn refresh_header_polls_mcm_before_answering() {
         Some(1.0)
     );
 
-    // A second refresh inside refresh.min_interval_seconds is answered at once without a poll.
+    // A second refresh inside refresh.min_interval_seconds gets the key set at once without a poll.
     let before = harness.standin.requests().len();
     let (status, _, body) = request(
         harness.address,

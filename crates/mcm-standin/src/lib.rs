@@ -1,7 +1,7 @@
 //! A stand-in for Mojaloop Connection Manager (connection-manager-api v3.4.0) and its
 //! OAuth2 token endpoint, for tests. Loopback only.
 //!
-//! It answers the JWS key endpoints as the real MCM does: pretty-printed JSON with a
+//! It serves the JWS key endpoints as the real MCM does: pretty-printed JSON with a
 //! two-space indent, `application/json` on success and `application/json;
 //! charset=utf-8` on validator and authentication errors, 200 for creates, members in
 //! insertion order after a POST and in alphabetical order after a GET, `publicKey`
@@ -9,8 +9,8 @@
 //! `RSA PUBLIC KEY` armour, and `[]` (never 404) for an empty list.
 //!
 //! Fault knobs ([`StandIn`] methods) reproduce what real deployments served: entries
-//! without `createdAt`, an empty list, a 401 that needs a fresh login, 5xx answers,
-//! refused connections and slow answers. Damaged keys (single-line or CRLF PEM, EC
+//! without `createdAt`, an empty list, a 401 that needs a fresh login, 5xx responses,
+//! refused connections and slow responses. Damaged keys (single-line or CRLF PEM, EC
 //! keys that MCM marks INVALID, certificates) are uploaded as real clients do, with
 //! [`StandIn::put_key`] or a `POST`.
 
@@ -41,7 +41,7 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 const JSON: &str = "application/json";
 const JSON_UTF8: &str = "application/json; charset=utf-8";
 
-/// How the stand-in starts.
+/// Settings of a stand-in.
 #[derive(Clone, Debug)]
 pub struct StandInConfig {
     /// Client id and secret the token endpoint accepts; `None` runs MCM without
@@ -70,12 +70,12 @@ pub struct Faults {
     pub drop_created_at: bool,
     /// Serve `[]` for the key list whatever is stored.
     pub empty_list: bool,
-    /// Answer the next protected request with 401 and forget every token issued, so
-    /// the client must log in again.
+    /// Respond to the next protected request with 401 and forget every token issued,
+    /// so the client must log in again.
     pub reject_tokens_once: bool,
-    /// Answer every protected request with this status.
+    /// Respond to every protected request with this status.
     pub server_error: Option<u16>,
-    /// Wait this long before answering a protected request.
+    /// Wait this long before responding to a protected request.
     pub delay: Option<Duration>,
 }
 
@@ -150,12 +150,12 @@ impl StandIn {
         lock(&self.tasks).push(accept.abort_handle());
     }
 
-    /// The MCM API base URL, `http://127.0.0.1:PORT/api`.
+    /// Returns the MCM API base URL, `http://127.0.0.1:PORT/api`.
     pub fn base_url(&self) -> String {
         format!("http://{}/api", self.address)
     }
 
-    /// The token endpoint URL.
+    /// Returns the token endpoint URL.
     pub fn token_url(&self) -> String {
         format!("http://{}{TOKEN_PATH}", self.address)
     }
@@ -206,12 +206,22 @@ impl StandIn {
         lock(&self.state).native.remove(dfsp_id);
     }
 
+    /// Returns the stored `publicKey` text and `createdAt` of a native DFSP or the hub.
+    pub fn stored_key(&self, dfsp_id: &str) -> Option<(String, Option<f64>)> {
+        lock(&self.state).native.get(dfsp_id).map(|entry| {
+            (
+                entry.public_key.clone(),
+                entry.created_at.as_ref().and_then(Number::as_f64),
+            )
+        })
+    }
+
     /// Number of successful logins at the token endpoint.
     pub fn logins(&self) -> u64 {
         lock(&self.state).logins
     }
 
-    /// Every request received, as `METHOD path`.
+    /// Returns every request received, as `METHOD path`.
     pub fn requests(&self) -> Vec<String> {
         lock(&self.state).requests.clone()
     }
@@ -279,7 +289,7 @@ fn not_public_key_label() -> String {
 
 const VALIDATION_CODES: [&str; 2] = ["CERTIFICATE_VALIDITY", "CERTIFICATE_PUBLIC_KEY_LENGTH_2048"];
 
-/// An entry as a POST answers it: members in insertion order.
+/// An entry as a POST returns it: members in insertion order.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PostEntry<'a> {
@@ -302,7 +312,7 @@ struct PostValidation<'a> {
     message_template: &'static str,
 }
 
-/// An entry as a GET answers it: members in alphabetical order, as Vault returns them.
+/// An entry as a GET returns it: members in alphabetical order, as Vault returns them.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct GetEntry<'a> {
@@ -419,7 +429,7 @@ struct PlainErrorBody<'a> {
     message: &'a str,
 }
 
-/// An authentication or routing error.
+/// Builds an authentication or routing error.
 fn route_error(status: u16, path: &str, message: &str) -> Answer {
     let body = ErrorBody {
         message,
@@ -436,7 +446,7 @@ fn route_error(status: u16, path: &str, message: &str) -> Answer {
     )
 }
 
-/// A request validator error on a body member, as express-openapi-validator words it.
+/// Builds a request validator error on a body member, in express-openapi-validator's words.
 fn body_error(top: &str, member: &str, message: &str, error_code: &str) -> Answer {
     let body = ErrorBody {
         message: top,
@@ -523,7 +533,7 @@ async fn handle(
     route(config, state, &method, &path, &body)
 }
 
-/// Returns the 401 answer when the request may not pass, as MCM does with
+/// Returns the 401 response when the request may not pass, as MCM does with
 /// `OPENID_ENABLED=true`.
 fn authenticate(
     config: &StandInConfig,
@@ -602,7 +612,7 @@ fn form_urlencoded(body: &[u8]) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The OpenAPI path template MCM names in errors.
+/// Returns the OpenAPI path template that MCM names in errors.
 fn openapi_path(path: &str) -> String {
     let segments: Vec<&str> = path.split('/').collect();
     match segments.as_slice() {
@@ -688,7 +698,7 @@ fn get_one(state: &Mutex<State>, id: &str) -> Answer {
     }
 }
 
-/// Reads a `BaseJWSCert` body, answering MCM's errors for a bad one.
+/// Reads a `BaseJWSCert` body, or returns MCM's error response for a bad one.
 fn read_base_cert(body: &[u8]) -> Result<(String, Option<Number>), Box<Answer>> {
     let value: Value =
         serde_json::from_slice(body).map_err(|_| Box::new(json_syntax_error(body)))?;
@@ -726,7 +736,7 @@ fn read_base_cert(body: &[u8]) -> Result<(String, Option<Number>), Box<Answer>> 
     Ok((public_key, created_at))
 }
 
-/// The 400 that Express's JSON parser gives, in V8's words.
+/// Builds the 400 that Express's JSON parser returns, in V8's words.
 fn json_syntax_error(body: &[u8]) -> Answer {
     let mut in_string = false;
     let mut escaped = false;

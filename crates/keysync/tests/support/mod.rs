@@ -24,7 +24,7 @@ pub const HOUR: i64 = 3600;
 pub const CLIENT_ID: &str = "keysync";
 pub const CLIENT_SECRET: &str = "stand-in-secret";
 
-/// A test key pair from the core crate's test keys.
+/// Loads a key pair from the core crate's test keys.
 pub fn signing_key(name: &str) -> SigningKey {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../core/tests/keys")
@@ -33,7 +33,7 @@ pub fn signing_key(name: &str) -> SigningKey {
     SigningKey::from_pem(&pem).unwrap()
 }
 
-/// A file of the core crate's test keys, as text.
+/// Reads a file of the core crate's test keys.
 pub fn key_file(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../core/tests/keys")
@@ -191,7 +191,7 @@ impl Harness {
         self.dir.path().join("state.json")
     }
 
-    /// The kids `GET /v1/keys` serves for a participant, in document order.
+    /// Returns the kids that `GET /v1/keys` serves for a participant, in document order.
     pub async fn served_kids(&self, participant: &str) -> Vec<String> {
         let (status, _, body) = get(self.address, "/v1/keys", &[]).await;
         assert_eq!(status, 200, "{body}");
@@ -206,7 +206,7 @@ impl Harness {
             .unwrap_or_default()
     }
 
-    /// The value of one metric sample, matched by its name and labels as written.
+    /// Returns the value of one metric sample, matched by its name and labels as written.
     pub async fn metric(&self, sample: &str) -> Option<f64> {
         let (_, _, text) = get(self.address, "/metrics", &[]).await;
         metric_value(&text, sample)
