@@ -169,6 +169,9 @@ pub struct Keysync {
     last_skips: Mutex<BTreeMap<String, String>>,
     /// Last logged notes per participant and key.
     last_notes: Mutex<BTreeMap<String, (String, Vec<String>)>>,
+    /// Held while the history is read, changed and installed, so a poll and an expiry
+    /// cannot overwrite each other's changes.
+    update: Mutex<()>,
 }
 
 impl Keysync {
@@ -201,6 +204,7 @@ impl Keysync {
             shared,
             last_skips: Mutex::new(BTreeMap::new()),
             last_notes: Mutex::new(BTreeMap::new()),
+            update: Mutex::new(()),
         };
         keysync.load_state();
         Ok(keysync)
@@ -349,7 +353,9 @@ impl Keysync {
         }
         self.shared.metrics.set_entry_problems(problems);
 
-        let mut history = self.shared.history();
+        let _update = self.update.lock().unwrap_or_else(|p| p.into_inner());
+        let before = self.shared.history();
+        let mut history = before.clone();
         let events = history.apply(&poll, now, &self.config.keys);
         let held = events
             .iter()
@@ -358,13 +364,16 @@ impl Keysync {
         self.shared.metrics.poll_succeeded(now);
         debug!(entries = response.entries.len(), "MCM poll succeeded");
         self.report(&events);
-        self.write_outputs(&history, now);
+        // An unchanged history is not saved again, so a quiet MCM causes no disk writes.
+        // The key directory is checked on every poll, in case someone changed it.
+        self.write_outputs(&history, now, history != before || !self.shared.is_ready());
         self.install(history, true);
         Ok(())
     }
 
     /// Retires keys whose overlap has ended and updates the outputs if any did.
     pub fn expire(&self) {
+        let _update = self.update.lock().unwrap_or_else(|p| p.into_inner());
         let now = self.shared.now();
         let mut history = self.shared.history();
         let events = history.expire(now);
@@ -372,13 +381,13 @@ impl Keysync {
             return;
         }
         self.report(&events);
-        self.write_outputs(&history, now);
+        self.write_outputs(&history, now, true);
         let ready = self.shared.is_ready();
         self.install(history, ready);
     }
 
-    fn write_outputs(&self, history: &KeyHistory, now: i64) {
-        if let Some(path) = &self.config.state_file {
+    fn write_outputs(&self, history: &KeyHistory, now: i64, save_state: bool) {
+        if let Some(path) = self.config.state_file.as_ref().filter(|_| save_state) {
             let saved = store::save_state(path, history, now);
             self.shared.metrics.write("state_file", saved.is_ok());
             if let Err(message) = saved {

@@ -668,3 +668,28 @@ async fn refresh_header_polls_mcm_before_answering() {
     );
     polls.abort();
 }
+
+#[tokio::test]
+async fn unchanged_poll_saves_no_state() {
+    let harness = three_participants(&[]).await;
+    let saves = "keysync_output_writes_total{output=\"state_file\",result=\"success\"}";
+    assert_eq!(harness.metric(saves).await, Some(1.0));
+
+    harness.clock.advance(60);
+    harness.poll_ok().await;
+    assert_eq!(
+        harness.metric(saves).await,
+        Some(1.0),
+        "an unchanged poll saved the state"
+    );
+
+    harness
+        .standin
+        .put_key("dfsp1", &public_pem("payerfsp-next.key.pem"), None);
+    harness.poll_ok().await;
+    assert_eq!(
+        harness.metric(saves).await,
+        Some(2.0),
+        "a rotation did not save the state"
+    );
+}
