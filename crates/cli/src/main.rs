@@ -1,11 +1,12 @@
 //! `fspiop-guard`: verify, sign and inspect FSPIOP JWS signatures from the command line,
-//! and replay requests through the Envoy filter module.
+//! replay requests through the Envoy filter module, and run keysync.
 //!
 //! Exit codes: 0 valid (or success), 1 invalid, 2 bad usage or unreadable input.
 
 mod batch;
 mod inspect;
 mod keydir;
+mod keysync;
 mod replay;
 mod report;
 mod time;
@@ -46,6 +47,10 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Run the Envoy filter module over recorded requests and print what it did.
     Replay(replay::ReplayArgs),
+    /// Fetch the participants' JWS keys from MCM and serve them to every verifier.
+    Keysync(keysync::KeysyncArgs),
+    /// Publish the Hub's JWS public key to MCM from its certificate and read it back.
+    PublishHubKey(keysync::PublishArgs),
 }
 
 #[derive(clap::Args)]
@@ -126,6 +131,8 @@ fn main() -> ExitCode {
         Command::Sign(args) => run_sign(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Keysync(args) => keysync::run(args),
+        Command::PublishHubKey(args) => keysync::run_publish(args),
     };
     match result {
         Ok(code) => code,

@@ -86,6 +86,33 @@ pub fn parse(text: &str) -> Result<i64, String> {
     Ok(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
 }
 
+/// Formats unix seconds as an RFC 3339 UTC time, `2026-05-13T14:39:12Z`. Years outside
+/// 0000 to 9999 are clamped to that range, which RFC 3339 can write.
+pub fn format(unix: i64) -> String {
+    // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+    let unix = unix.clamp(-62_167_219_200, 253_402_300_799);
+    let days = unix.div_euclid(86_400);
+    let seconds_of_day = unix.rem_euclid(86_400);
+
+    // Civil date from days since 1970-01-01 (the inverse of the computation in `parse`).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        seconds_of_day / 3600,
+        seconds_of_day % 3600 / 60,
+        seconds_of_day % 60
+    )
+}
+
 /// Returns the number of days in a month of the Gregorian calendar.
 fn days_in_month(year: i64, month: i64) -> i64 {
     match month {
@@ -112,6 +139,27 @@ mod tests {
             parse("2026-05-13T16:39:12.250+02:00").unwrap(),
             1_778_683_152
         );
+    }
+
+    #[test]
+    fn formats_utc() {
+        assert_eq!(format(1_778_683_152), "2026-05-13T14:39:12Z");
+        assert_eq!(format(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn format_round_trips_through_parse() {
+        for unix in [
+            -86_401,
+            0,
+            68_256_000,
+            951_868_799,
+            1_796_947_200,
+            253_402_300_799,
+        ] {
+            assert_eq!(parse(&format(unix)).unwrap(), unix, "{}", format(unix));
+        }
     }
 
     #[test]

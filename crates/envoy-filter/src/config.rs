@@ -457,7 +457,7 @@ fn validate_key_source(raw: RawKeySource) -> Result<KeySource, ConfigError> {
     }
     let authority = raw.authority.unwrap_or_else(|| raw.cluster.clone());
     check_header_value("key_source.authority", &authority)?;
-    let path = raw.path.unwrap_or_else(|| "/keyset".to_owned());
+    let path = raw.path.unwrap_or_else(|| "/v1/keys".to_owned());
     check_header_value("key_source.path", &path)?;
     if !path.starts_with('/') {
         return Err(error(
@@ -547,7 +547,7 @@ mod tests {
         assert_eq!(config.headers.verified, "x-fspiop-guard-verified");
         let source = config.key_source.unwrap();
         assert_eq!(source.authority, "keysync");
-        assert_eq!(source.path, "/keyset");
+        assert_eq!(source.path, "/v1/keys");
         assert!(source.refresh_on_miss.enabled);
     }
 

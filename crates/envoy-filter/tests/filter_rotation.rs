@@ -85,6 +85,32 @@ fn key_served_but_not_yet_fetched_is_accepted_through_refresh_on_miss() {
 }
 
 #[test]
+fn refresh_on_miss_fetch_carries_the_refresh_header() {
+    let old = signing_key("payerfsp.key.pem");
+    let new = signing_key("payerfsp-next.key.pem");
+    let mut host = support::start(support::host_config(&support::fetching_config("")));
+    let document = support::keyset("1", &[("payerfsp", &[&old])]);
+    let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    host.set_http_call_handler(Box::new(move |call| {
+        log.lock()
+            .unwrap()
+            .push(call.header("x-fspiop-guard-refresh"));
+        CallReply::ok(document.clone())
+    }));
+    host.advance(Duration::from_secs(3)).unwrap();
+
+    let t = now(&host);
+    support::send(&mut host, &signed_quote(&new, "payerfsp", BODY, t));
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [None, Some("miss".to_owned())],
+        "periodic fetch, then the fetch on a miss"
+    );
+}
+
+#[test]
 fn new_participant_is_accepted_through_refresh_on_miss() {
     let payer = signing_key("payerfsp.key.pem");
     let newcomer = signing_key("ecfsp.key.pem");

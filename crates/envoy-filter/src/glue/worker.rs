@@ -26,6 +26,8 @@ pub const SHARED_REFRESH_PREFIX: &str = "fspiop-guard.refresh.";
 /// Shared-data key holding the time of the last refresh on a miss for a participant the
 /// key set does not name. Such names are unauthenticated, so they share this one entry.
 pub const SHARED_REFRESH_UNKNOWN: &str = "fspiop-guard.refresh-unknown-participant";
+/// Header that marks a key-set fetch made because a signature matched no current key.
+pub const REFRESH_HEADER: &str = "x-fspiop-guard-refresh";
 /// Shared-data key holding the time of the last refresh on a miss for any participant.
 pub const SHARED_REFRESH_ANY: &str = "fspiop-guard.refresh-any";
 
@@ -554,7 +556,10 @@ impl Worker {
             return false;
         }
 
-        let headers = self.fetch_headers(&source);
+        // The header tells keysync to poll MCM before it answers, so a key that MCM
+        // has and keysync has not yet fetched can arrive in this answer.
+        let mut headers = self.fetch_headers(&source);
+        headers.push((REFRESH_HEADER.to_owned(), "miss".to_owned()));
         let timeout = source.timeout_ms.min(self.config.hold_timeout_ms);
         match hostcalls::dispatch_http_call(
             &source.cluster,
