@@ -1,5 +1,18 @@
 //! RFC 3339 timestamps (RFC 3339 §5.6), as used in key sets and on the command line.
 
+/// Formats unix seconds as an RFC 3339 UTC time, for example `2026-05-13T14:39:12Z`.
+pub fn format(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let (year, month, day) = crate::httpdate::civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 /// Parses `2026-05-13T14:39:12Z` or `2026-05-13T14:39:12.5+02:00` into unix seconds
 /// (fractions are dropped).
 pub fn parse(text: &str) -> Result<i64, String> {
@@ -100,6 +113,14 @@ fn days_in_month(year: i64, month: i64) -> i64 {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn format_round_trips() {
+        for unix in [0, 1_778_683_152, -86_400, 951_782_400, 4_102_444_799] {
+            assert_eq!(parse(&format(unix)).unwrap(), unix, "{}", format(unix));
+        }
+        assert_eq!(format(1_778_683_152), "2026-05-13T14:39:12Z");
+    }
 
     #[test]
     fn parses_utc() {
