@@ -1,11 +1,14 @@
 //! `fspiop-guard`: verify, sign and inspect FSPIOP JWS signatures from the command line,
 //! and replay requests through the Envoy filter module.
 //!
-//! Exit codes: 0 valid (or success), 1 invalid, 2 bad usage or unreadable input.
+//! Exit codes: 0 valid (or success), 1 invalid (or, for `expiry`, an item needs
+//! attention), 2 bad usage or unreadable input.
 
 mod batch;
+mod expiry;
 mod inspect;
 mod keydir;
+mod pki;
 mod replay;
 mod report;
 mod time;
@@ -46,6 +49,14 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Run the Envoy filter module over recorded requests and print what it did.
     Replay(replay::ReplayArgs),
+    /// Verify a certificate chain to a CA: validity, purpose (EKU), keyUsage, key size,
+    /// signature algorithm and name.
+    Chain(pki::ChainArgs),
+    /// Check a certificate request against the Hub's signing policy (MCM's rules).
+    Csr(pki::CsrArgs),
+    /// Report when each certificate, JWS key and JWT of the Hub <-> PM4ML links expires
+    /// and how it is renewed.
+    Expiry(expiry::ExpiryArgs),
 }
 
 #[derive(clap::Args)]
@@ -126,6 +137,9 @@ fn main() -> ExitCode {
         Command::Sign(args) => run_sign(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Chain(args) => pki::run_chain(args),
+        Command::Csr(args) => pki::run_csr(args),
+        Command::Expiry(args) => expiry::run(args),
     };
     match result {
         Ok(code) => code,

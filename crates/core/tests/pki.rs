@@ -265,3 +265,12 @@ fn regenerate_committed_cases() {
         "the committed cases need the openssl CLI"
     );
 }
+
+/// Rewrites `examples/pki`; run it after changing the example generator:
+/// `cargo test -p fspiop-guard-core --features x509-checks,jwt --test pki -- --ignored`.
+#[test]
+#[ignore = "rewrites the committed examples"]
+fn regenerate_examples() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/pki");
+    fixtures::write_examples(&dir);
+}

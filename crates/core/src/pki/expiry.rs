@@ -304,6 +304,9 @@ pub struct Thresholds {
     pub warn_days: i64,
     /// A JWS key older than this many days is a warning; `None` reports the age only.
     pub jws_max_age_days: Option<i64>,
+    /// A JWT with fewer seconds left than this is a warning. Tokens live for minutes, so
+    /// the day threshold would flag every one.
+    pub jwt_warn_seconds: i64,
 }
 
 impl Default for Thresholds {
@@ -311,6 +314,7 @@ impl Default for Thresholds {
         Thresholds {
             warn_days: 30,
             jws_max_age_days: None,
+            jwt_warn_seconds: 300,
         }
     }
 }
@@ -329,7 +333,7 @@ pub struct ExpiryRow {
     /// Unix seconds; `None` for JWS keys and unread sources.
     pub expires: Option<i64>,
     pub expires_text: Option<String>,
-    /// Whole days from `now` to `expires`, rounded down; negative once expired.
+    /// Whole days from `now` to `expires`, rounded toward zero; negative once expired.
     pub days_left: Option<i64>,
     pub renewal: Option<Renewal>,
     /// Whole days since a JWS key was published or a certificate issued.
@@ -398,7 +402,7 @@ pub fn evaluate(
                     set_expiry(&mut row, *exp, now);
                     row.status = if now >= *exp {
                         Status::Expired
-                    } else if *exp - now < thresholds.warn_days * DAY {
+                    } else if *exp - now < thresholds.jwt_warn_seconds {
                         Status::Warning
                     } else {
                         Status::Ok
@@ -418,7 +422,7 @@ pub fn evaluate(
 fn set_expiry(row: &mut ExpiryRow, expires: i64, now: i64) {
     row.expires = Some(expires);
     row.expires_text = Some(crate::rfc3339::format(expires));
-    row.days_left = Some((expires - now).div_euclid(DAY));
+    row.days_left = Some((expires - now) / DAY);
 }
 
 fn evaluate_certificate(

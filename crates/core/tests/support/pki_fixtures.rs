@@ -744,3 +744,169 @@ pub fn write_csr_cases(dir: &Path) -> (Vec<Value>, bool) {
     );
     (cases, openssl)
 }
+
+/// Writes the example set for `fspiop-guard expiry` into `dir`: one source per row of
+/// the expiry table, each in the form it has in a deployment, and `inventory.json`.
+/// At [`AT`] the rows show every status: ok, warning, renewal due, expired, no expiry.
+pub fn write_examples(dir: &Path) {
+    use base64::Engine as _;
+    std::fs::create_dir_all(dir).unwrap();
+    let write = |file: &str, text: &str| std::fs::write(dir.join(file), text).unwrap();
+    let encode = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+
+    let hub_root = root("Hub Root CA", rsa_key("hub-root"));
+    let hub_intermediate = intermediate(
+        "Hub Intermediate CA",
+        rsa_key("hub-intermediate"),
+        &hub_root,
+    );
+    let pm4ml_root = root("PM4ML payerfsp CA", ec_key());
+    write(
+        "hub-ca.json",
+        &serde_json::to_string_pretty(&json!({
+            "rootCertificate": hub_root.pem,
+            "validationState": "VALID",
+            "type": "INTERNAL",
+        }))
+        .unwrap(),
+    );
+
+    let secret_with_certificate = |name: &str,
+                                   renew_before: Option<&str>,
+                                   tls_crt: &str,
+                                   ca_crt: &str| {
+        let renew = renew_before
+            .map(|value| format!("  renewBefore: {value}\n"))
+            .unwrap_or_default();
+        format!(
+            "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: {name}\n\
+             spec:\n  secretName: {name}-tls\n  duration: 2160h\n{renew}  issuerRef:\n    \
+             name: vault-cluster-issuer\n    kind: ClusterIssuer\n---\napiVersion: v1\nkind: Secret\n\
+             metadata:\n  name: {name}-tls\n  annotations:\n    cert-manager.io/certificate-name: {name}\n\
+             type: kubernetes.io/tls\ndata:\n  tls.crt: {}\n  ca.crt: {}\n  tls.key: \"\"\n",
+            encode(tls_crt),
+            encode(ca_crt)
+        )
+    };
+
+    // PM4ML server certificate: renewBefore 720h puts renewal at 2026-04-30, before AT,
+    // so cert-manager is late.
+    let pm4ml_server = Leaf {
+        from: (2026, 3, 1),
+        to: (2026, 5, 30),
+        ..Leaf::server("payerfsp.pm4ml.example")
+    }
+    .issue(&ec_key(), &pm4ml_root);
+    write(
+        "pm4ml-server.yaml",
+        &secret_with_certificate("pm4ml-server", Some("720h"), &pm4ml_server, &pm4ml_root.pem),
+    );
+
+    // Hub server certificate: cert-manager's default rule, renewal at two-thirds.
+    let hub_server = Leaf {
+        from: (2026, 1, 1),
+        to: (2026, 12, 31),
+        ..Leaf::server("hub.example")
+    }
+    .issue(&rsa_key("hub-server"), &hub_intermediate);
+    write(
+        "hub-server.yaml",
+        &secret_with_certificate(
+            "hub-server",
+            None,
+            &format!("{hub_server}{}", hub_intermediate.pem),
+            &hub_intermediate.pem,
+        ),
+    );
+
+    // Hub client certificate, signed by the PM4ML CA and kept in Vault: six days left.
+    let hub_client = Leaf {
+        from: (2026, 4, 20),
+        to: (2026, 5, 20),
+        ..Leaf::client("hub-client")
+    }
+    .issue(&ec_key(), &pm4ml_root);
+    write("hub-client.pem", &format!("{hub_client}{}", pm4ml_root.pem));
+
+    // PM4ML client certificate, signed by the Hub: expired before re-enrolment ran.
+    let pm4ml_client = Leaf {
+        from: (2025, 5, 1),
+        to: (2026, 5, 1),
+        ..Leaf::client("payerfsp")
+    }
+    .issue(&rsa_key("pm4ml-client"), &hub_intermediate);
+    write(
+        "pm4ml-client.pem",
+        &format!("{pm4ml_client}{}", hub_intermediate.pem),
+    );
+
+    // Hub JWS key: the switch-jws Secret that cert-manager rotates every 28 days.
+    let jws_certificate = Leaf {
+        from: (2026, 4, 15),
+        to: (2026, 5, 13),
+        eku: Vec::new(),
+        ..Leaf::client("switch-jws")
+    }
+    .issue(&rsa_key("hub-jws"), &hub_intermediate);
+    write(
+        "switch-jws.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: switch-jws\ntype: kubernetes.io/tls\n\
+             data:\n  tls.crt: {}\n  tls.key: \"\"\n",
+            encode(&jws_certificate)
+        ),
+    );
+
+    // PM4ML JWS key as MCM's GET /api/dfsps/jwscerts lists it.
+    let pm4ml_jws = ec_key();
+    let pm4ml_jws_pem = {
+        let der = rcgen::PublicKeyData::subject_public_key_info(&pm4ml_jws);
+        let body = base64::engine::general_purpose::STANDARD.encode(der);
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(|chunk| std::str::from_utf8(chunk).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            lines.join("\n")
+        )
+    };
+    write(
+        "mcm-jwscerts.json",
+        &serde_json::to_string_pretty(&json!([
+            { "dfspId": "payerfsp", "publicKey": pm4ml_jws_pem, "createdAt": 1_769_904_000, "validationState": "INVALID" },
+        ]))
+        .unwrap(),
+    );
+
+    // A Hub-issued JWT with an hour left, signed with the Hub JWS key.
+    let header =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+        json!({ "iss": "https://hub.example/iam", "sub": "payerfsp", "iat": AT - 300, "exp": AT + 3300 }).to_string(),
+    );
+    let message = format!("{header}.{claims}");
+    let pem = std::fs::read_to_string(keys_dir().join("hub-jws.key.pem")).unwrap();
+    let signer = fspiop_guard_core::crypto::SigningKey::from_pem(&pem).unwrap();
+    let signature = signer
+        .sign(fspiop_guard_core::Algorithm::RS256, message.as_bytes())
+        .unwrap();
+    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature);
+    write("hub-jwt.txt", &format!("{message}.{signature}\n"));
+
+    let inventory = json!({ "items": [
+        { "item": "pm4ml-server-cert", "source": "pm4ml-server.yaml" },
+        { "item": "hub-client-cert", "source": "hub-client.pem" },
+        { "item": "hub-server-cert", "source": "hub-server.yaml" },
+        { "item": "pm4ml-client-cert", "source": "pm4ml-client.pem" },
+        { "item": "hub-jws-key", "source": "switch-jws.yaml" },
+        { "item": "pm4ml-jws-key", "source": "mcm-jwscerts.json#payerfsp" },
+        { "item": "hub-jwt", "source": "hub-jwt.txt" },
+        { "item": "hub-ca", "source": "hub-ca.json" },
+    ]});
+    write(
+        "inventory.json",
+        &serde_json::to_string_pretty(&inventory).unwrap(),
+    );
+}
