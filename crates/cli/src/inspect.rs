@@ -1,4 +1,5 @@
-//! `fspiop-guard inspect`: decode a signature header, a request's signature, or a key.
+//! `fspiop-guard inspect`: decode a signature header, a request's signature, a key, or the
+//! certificates and certificate requests of a PEM or DER file.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,10 +22,29 @@ pub struct InspectArgs {
     /// Inspect the FSPIOP-Signature of this request file.
     #[arg(long, conflicts_with_all = ["input", "key"])]
     request: Option<PathBuf>,
+    /// Inspect the certificates and certificate requests of this file (PEM or DER).
+    #[arg(long, conflicts_with_all = ["input", "key", "request"])]
+    cert: Option<PathBuf>,
+    /// With a certificate or certificate request, print JSON.
+    #[arg(long)]
+    json: bool,
 }
+
+/// PEM labels that `inspect` shows as certificates or certificate requests rather than
+/// as the public key they carry.
+const CERTIFICATE_MARKERS: [&str; 4] = [
+    "-----BEGIN CERTIFICATE",
+    "-----BEGIN TRUSTED CERTIFICATE",
+    "-----BEGIN X509 CERTIFICATE",
+    "-----BEGIN NEW CERTIFICATE REQUEST",
+];
 
 /// Runs `inspect`.
 pub fn run(args: InspectArgs) -> Result<ExitCode, String> {
+    if let Some(path) = &args.cert {
+        let bytes = crate::keydir::read_bytes_limited(path, 1024 * 1024)?;
+        return crate::pki::inspect_pki(&bytes, args.json);
+    }
     if let Some(path) = &args.key {
         let text = crate::keydir::read_limited(path, 64 * 1024)?;
         return inspect_key(&text);
@@ -59,7 +79,12 @@ pub fn run(args: InspectArgs) -> Result<ExitCode, String> {
         strip_header_name(&input).to_owned()
     };
     let trimmed = text.trim_start();
-    if trimmed.contains("-----BEGIN") || trimmed.contains("\"kty\"") {
+    if CERTIFICATE_MARKERS
+        .iter()
+        .any(|marker| trimmed.contains(marker))
+    {
+        crate::pki::inspect_pki(text.as_bytes(), args.json)
+    } else if trimmed.contains("-----BEGIN") || trimmed.contains("\"kty\"") {
         inspect_key(&text)
     } else if trimmed.starts_with('{') && !(path.is_file() && is_json_request(trimmed)) {
         inspect_signature(&text)

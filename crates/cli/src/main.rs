@@ -1,12 +1,15 @@
 //! `fspiop-guard`: verify, sign and inspect FSPIOP JWS signatures from the command line,
 //! replay requests through the Envoy filter module, and run keysync.
 //!
-//! Exit codes: 0 valid (or success), 1 invalid, 2 bad usage or unreadable input.
+//! Exit codes: 0 valid (or success), 1 invalid (or, for `expiry`, an item needs
+//! attention), 2 bad usage or unreadable input.
 
 mod batch;
+mod expiry;
 mod inspect;
 mod keydir;
 mod keysync;
+mod pki;
 mod replay;
 mod report;
 mod time;
@@ -51,6 +54,14 @@ enum Command {
     Keysync(keysync::KeysyncArgs),
     /// Publish the Hub's JWS public key to MCM from its certificate and read it back.
     PublishHubKey(keysync::PublishArgs),
+    /// Verify a certificate chain to a CA: validity, purpose (EKU), keyUsage, key size,
+    /// signature algorithm and name.
+    Chain(pki::ChainArgs),
+    /// Check a certificate request against the Hub's signing policy (MCM's rules).
+    Csr(pki::CsrArgs),
+    /// Report when each certificate, JWS key and JWT of the Hub <-> PM4ML links expires
+    /// and how it is renewed.
+    Expiry(expiry::ExpiryArgs),
 }
 
 #[derive(clap::Args)]
@@ -133,6 +144,9 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Keysync(args) => keysync::run(args),
         Command::PublishHubKey(args) => keysync::run_publish(args),
+        Command::Chain(args) => pki::run_chain(args),
+        Command::Csr(args) => pki::run_csr(args),
+        Command::Expiry(args) => expiry::run(args),
     };
     match result {
         Ok(code) => code,

@@ -15,8 +15,11 @@ pub mod header;
 pub mod http;
 pub mod httpdate;
 pub mod json;
+#[cfg(feature = "jwt")]
+pub mod jwt;
 pub mod keys;
 pub mod keyset;
+pub mod pki;
 pub mod profile;
 pub mod request;
 pub mod rfc3339;

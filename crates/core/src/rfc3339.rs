@@ -129,6 +129,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn format_round_trips() {
+        for unix in [0, 1_778_683_152, -86_400, 951_782_400, 4_102_444_799] {
+            assert_eq!(parse(&format(unix)).unwrap(), unix, "{}", format(unix));
+        }
+        assert_eq!(format(1_778_683_152), "2026-05-13T14:39:12Z");
+    }
+
+    #[test]
     fn parses_utc() {
         assert_eq!(parse("2026-05-13T14:39:12Z").unwrap(), 1_778_683_152);
     }
