@@ -1,4 +1,4 @@
-//! The scan that stands in for parsing a serialiser's output: whenever it passes a body,
+//! The scan used in place of parsing a serialiser's output: whenever it passes a body,
 //! the strict body parser must accept that body and find no `__proto__` member.
 //!
 //! Arbitrary bytes that parse as JSON are first written back with the crate's

@@ -34,7 +34,7 @@ use crate::crypto::{Curve, KeyKind, PublicKey};
 use crate::keys::KeyStore;
 use crate::pki::{PkiError, PkiReason};
 
-/// Longest token accepted, in bytes. Access tokens from Keycloak with many roles stay
+/// Maximum token length, in bytes. Access tokens from Keycloak with many roles stay
 /// under 4 KB.
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 
@@ -219,10 +219,10 @@ fn new_signer(alg: &JwtAlgorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner
     }))
 }
 
-/// What a token must satisfy.
+/// Requirements a token must meet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct JwtPolicy {
-    /// Allowed `alg` values. HMAC (`HS*`) is rejected whatever this says, because the
+    /// Allowed `alg` values. HMAC (`HS*`) is rejected whatever this list contains, because the
     /// key store holds public keys, and `none` always is.
     pub algorithms: Vec<String>,
     /// Accepted `iss` values; empty skips the check.

@@ -242,7 +242,7 @@ pub struct PkiVerdict {
     /// The reason code; absent when valid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<PkiReason>,
-    /// Why it was rejected, or a one-line summary when valid.
+    /// Reason for the rejection, or a one-line summary when valid.
     pub detail: String,
     pub warnings: Vec<Warning>,
 }

@@ -309,8 +309,8 @@ fn corpus_verdicts_match_the_sdk() {
     );
 }
 
-/// A body a JSON serialiser could have written: it parses, and `JSON.stringify` of the
-/// parsed value gives the same bytes back.
+/// Returns true for a body a JSON serialiser could have written: it parses, and
+/// `JSON.stringify` of the parsed value gives the same bytes back.
 fn is_serialiser_output(body: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(body) else {
         return false;

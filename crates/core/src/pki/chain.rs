@@ -80,7 +80,7 @@ impl Usage {
     }
 }
 
-/// What a chain must satisfy beyond a valid path.
+/// Requirements a chain must meet beyond a valid path.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ChainPolicy {
     pub usage: Usage,

@@ -1,7 +1,7 @@
 //! Kubernetes duration strings (Go's `time.ParseDuration`), as cert-manager's
 //! `spec.duration` and `spec.renewBefore` hold them: `2160h`, `1h30m`, `720h0m0s`.
 
-/// Longest duration string accepted, in bytes.
+/// Maximum length of a duration string, in bytes.
 pub const MAX_DURATION_LEN: usize = 64;
 
 /// Parses a Go duration into whole seconds (fractions of a second are dropped).

@@ -143,7 +143,7 @@ impl Item {
     }
 }
 
-/// What cert-manager's Certificate resource says about renewal.
+/// Renewal settings of a cert-manager Certificate resource.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct CertManagerSpec {
     /// `metadata.name` of the Certificate.
@@ -229,7 +229,7 @@ fn hours(seconds: i64) -> String {
     }
 }
 
-/// What was read from an item's source.
+/// Result of reading an item's source.
 #[derive(Clone, Debug)]
 pub enum Evidence {
     /// A certificate (the leaf of the source), with cert-manager's spec when the source
@@ -246,7 +246,7 @@ pub enum Evidence {
         issued_at: Option<i64>,
         subject: Option<String>,
     },
-    /// The source could not be read; the text says why.
+    /// The source could not be read, and the text gives the cause.
     Unreadable(String),
 }
 
@@ -327,7 +327,7 @@ pub struct ExpiryRow {
     pub direction: &'static str,
     pub managed_by: &'static str,
     pub rotation_method: &'static str,
-    /// Where the evidence came from (a path, a manifest object or a URL).
+    /// Origin of the evidence: a path, a manifest object or a URL.
     pub source: Option<String>,
     pub subject: Option<String>,
     /// Unix seconds; `None` for JWS keys and unread sources.

@@ -1,5 +1,5 @@
-//! What a certificate, CSR or public key says about itself: the fields an operator
-//! compares during an incident, read with x509-parser.
+//! What an operator compares during an incident about a certificate, CSR or public key,
+//! read with x509-parser.
 //!
 //! Inspection describes and never decides. A parsed certificate is not a trusted one:
 //! [`super::chain`] decides that.

@@ -96,7 +96,7 @@ impl Bundle {
             .collect()
     }
 
-    /// Returns the labels seen, for an error that says what the input held instead.
+    /// Returns the labels seen, for an error that names what the input contained instead.
     pub fn labels(&self) -> Vec<&str> {
         self.blocks
             .iter()

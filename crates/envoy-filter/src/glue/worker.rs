@@ -556,7 +556,7 @@ impl Worker {
             return false;
         }
 
-        // The header tells keysync to poll MCM before it answers, so a key that MCM
+        // The header asks keysync to poll MCM before it responds, so a key that MCM
         // has and keysync has not yet fetched can arrive in this answer.
         let mut headers = self.fetch_headers(&source);
         headers.push((REFRESH_HEADER.to_owned(), "miss".to_owned()));
