@@ -1,4 +1,4 @@
-//! What an operator compares during an incident about a certificate, CSR or public key,
+//! Fields of a certificate, CSR or public key that an operator compares during an incident,
 //! read with x509-parser.
 //!
 //! Inspection describes and never decides. A parsed certificate is not a trusted one:
