@@ -17,6 +17,10 @@ BIN := $(TARGET_DIR)/release/fspiop-guard
 FILTER_RAW := $(TARGET_DIR)/wasm32-wasip1/wasm-release/fspiop_guard_envoy_filter.wasm
 FILTER_WASM := $(TARGET_DIR)/filter/fspiop_guard_envoy_filter.wasm
 export FSPIOP_GUARD_FILTER_WASM := $(abspath $(FILTER_WASM))
+# The module with the client certificate and JWT checks (cargo feature `full`).
+FILTER_FULL_RAW := $(TARGET_DIR)/wasm32-wasip1/wasm-release-full/fspiop_guard_envoy_filter.wasm
+FILTER_FULL_WASM := $(TARGET_DIR)/filter/fspiop_guard_envoy_filter_full.wasm
+export FSPIOP_GUARD_FILTER_FULL_WASM := $(abspath $(FILTER_FULL_WASM))
 TOOLS_DIR := $(HOME)/.cache/fspiop-guard/tools
 BINARYEN_VERSION := 132.0.0
 WASM_OPT := $(TOOLS_DIR)/node_modules/.bin/wasm-opt
@@ -48,6 +52,8 @@ lint: setup-wasm setup-js
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --locked -p fspiop-guard-envoy-filter --target wasm32-wasip1 -- -D warnings
+	$(CARGO) clippy --locked -p fspiop-guard-envoy-filter --target wasm32-wasip1 --features full -- -D warnings
+	$(CARGO) clippy --locked -p fspiop-guard-envoy-filter --all-targets --features full -- -D warnings
 	$(CARGO) clippy --locked -p fspiop-guard-wasm --target wasm32-unknown-unknown -- -D warnings
 
 CONFORMANCE_TESTS := corpus_verdicts_match_the_sdk signer_output_matches_the_sdk_byte_for_byte \
@@ -119,14 +125,19 @@ js: setup-js setup-wasm
 test-js: js build
 	cd js && FSPIOP_GUARD_CLI=$(abspath $(BIN)) node --test test/
 
-## filter: the Envoy filter module, optimised with wasm-opt, at $(FILTER_WASM).
+## filter: the Envoy filter modules, optimised with wasm-opt: the JWS-only module at
+## $(FILTER_WASM), and the one with client certificate and JWT checks at $(FILTER_FULL_WASM).
 filter: setup-wasm
 	CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL=$(FILTER_OPT_LEVEL) \
 		$(CARGO) build --locked -p fspiop-guard-envoy-filter --profile wasm-release --target wasm32-wasip1
+	CARGO_PROFILE_WASM_RELEASE_FULL_OPT_LEVEL=$(FILTER_OPT_LEVEL) \
+		$(CARGO) build --locked -p fspiop-guard-envoy-filter --profile wasm-release-full --target wasm32-wasip1 --features full
 	@mkdir -p $(dir $(FILTER_WASM))
 	"$(WASM_OPT)" $(WASM_OPT_FLAGS) $(FILTER_RAW) -o $(FILTER_WASM)
-	@printf 'filter module: %s (%s bytes, %s gzipped)\n' $(FILTER_WASM) \
-		$$(stat -c %s $(FILTER_WASM)) $$(gzip -9c $(FILTER_WASM) | wc -c)
+	"$(WASM_OPT)" $(WASM_OPT_FLAGS) $(FILTER_FULL_RAW) -o $(FILTER_FULL_WASM)
+	@for module in $(FILTER_WASM) $(FILTER_FULL_WASM); do \
+		printf 'filter module: %s (%s bytes, %s gzipped)\n' $$module \
+			$$(stat -c %s $$module) $$(gzip -9c $$module | wc -c); done
 
 ## test-conformance: the SDK-signed corpus, with its per-class summary printed.
 test-conformance: filter

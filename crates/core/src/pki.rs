@@ -21,6 +21,8 @@ pub mod duration;
 #[cfg(feature = "x509-checks")]
 pub mod expiry;
 #[cfg(feature = "x509-checks")]
+pub mod identity;
+#[cfg(feature = "x509-checks")]
 pub mod inspect;
 #[cfg(feature = "x509-checks")]
 pub mod pem;

@@ -50,20 +50,28 @@ impl RequestRules {
             return true;
         }
 
-        let path = strip_segment_prefix(path, &self.path_prefix).unwrap_or(path);
-        if self
-            .exempt_paths
-            .iter()
-            .any(|prefix| strip_segment_prefix(path, prefix).is_some())
-        {
+        if self.is_exempt(path) {
             return false;
         }
 
+        let path = strip_segment_prefix(path, &self.path_prefix).unwrap_or(path);
         if method.eq_ignore_ascii_case("PUT") && path.starts_with("/parties/") && !self.put_parties
         {
             return false;
         }
         true
+    }
+
+    /// Returns true when `path` (after the ingress prefix) falls under one of the exempt
+    /// paths. An ambiguous path (see [`is_ambiguous_path`]) is never exempt.
+    pub fn is_exempt(&self, path: &str) -> bool {
+        if is_ambiguous_path(path) {
+            return false;
+        }
+        let path = strip_segment_prefix(path, &self.path_prefix).unwrap_or(path);
+        self.exempt_paths
+            .iter()
+            .any(|prefix| strip_segment_prefix(path, prefix).is_some())
     }
 }
 

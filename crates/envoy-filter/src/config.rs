@@ -16,6 +16,7 @@ use fspiop_guard_core::keyset::{self, KeySetEntry};
 use fspiop_guard_core::sorted_map::SortedMap;
 use fspiop_guard_core::{Profile, RequestRules};
 
+mod peer;
 mod raw;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
@@ -99,6 +100,29 @@ pub struct FilterConfig {
     /// Maximum time a request is held waiting for the filter (`hold-headers` body
     /// delivery, key refresh), in milliseconds.
     pub hold_timeout_ms: u64,
+    /// Client certificate checks.
+    #[cfg(feature = "mtls")]
+    pub mtls: Option<crate::peer::MtlsConfig>,
+    /// Bearer JWT checks.
+    #[cfg(feature = "jwt")]
+    pub jwt: Option<crate::peer::JwtConfig>,
+}
+
+impl FilterConfig {
+    /// Returns true when a client certificate or JWT check is configured.
+    pub fn checks_callers(&self) -> bool {
+        #[allow(unused_mut)]
+        let mut checks = false;
+        #[cfg(feature = "mtls")]
+        {
+            checks |= self.mtls.is_some();
+        }
+        #[cfg(feature = "jwt")]
+        {
+            checks |= self.jwt.is_some();
+        }
+        checks
+    }
 }
 
 /// Location and polling schedule of the key set.
@@ -290,6 +314,14 @@ impl FilterConfig {
         check_verified_header_name(&verified)?;
 
         let key_source = raw.key_source.map(validate_key_source).transpose()?;
+        #[cfg(feature = "mtls")]
+        let mtls = peer::validate_mtls(raw.mtls)?;
+        #[cfg(not(feature = "mtls"))]
+        peer::validate_mtls(raw.mtls)?;
+        #[cfg(feature = "jwt")]
+        let jwt = peer::validate_jwt(raw.jwt)?;
+        #[cfg(not(feature = "jwt"))]
+        peer::validate_jwt(raw.jwt)?;
 
         // Inline keys are loaded once here so a bad one refuses the configuration. A
         // key-set document may carry a PEM that does not parse (its participant is
@@ -343,6 +375,10 @@ impl FilterConfig {
             headers: HeaderNames { verified },
             signature_path: raw.signature_path,
             hold_timeout_ms,
+            #[cfg(feature = "mtls")]
+            mtls,
+            #[cfg(feature = "jwt")]
+            jwt,
         })
     }
 }

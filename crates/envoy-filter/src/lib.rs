@@ -5,6 +5,7 @@
 //! for wasm32.
 
 pub mod config;
+pub mod peer;
 pub mod policy;
 pub mod signature;
 

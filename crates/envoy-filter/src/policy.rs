@@ -211,6 +211,35 @@ pub fn on_head(config: &FilterConfig, head: &RequestHead) -> HeadDecision {
     HeadDecision::Verify
 }
 
+/// Checks the caller's client certificate and bearer JWT, where the configuration sets
+/// them, on every request whose path is not exempt. Returns the rejection, if any.
+#[cfg(any(feature = "mtls", feature = "jwt"))]
+pub fn check_caller(
+    config: &FilterConfig,
+    head: &RequestHead,
+    properties: &crate::peer::PeerProperties,
+    keys: &Keys,
+    now: i64,
+) -> Option<Reply> {
+    if config.request_rules.is_exempt(path_of(&head.target)) {
+        return None;
+    }
+    #[cfg(feature = "mtls")]
+    if let Some(mtls) = &config.mtls
+        && let Err(reply) = crate::peer::check_certificate(mtls, properties, head, now)
+    {
+        return Some(reply);
+    }
+    #[cfg(feature = "jwt")]
+    if let Some(jwt) = &config.jwt
+        && let Err(reply) = crate::peer::check_token(jwt, head, &keys.store, now)
+    {
+        return Some(reply);
+    }
+    let _ = (properties, keys, now);
+    None
+}
+
 /// Builds the 413 reply for a body over the limit.
 pub fn too_large(config: &FilterConfig, length: u64) -> Reply {
     let error = FspiopError::TooLarge;

@@ -13,14 +13,14 @@
 //! 3. keyUsage digitalSignature on the leaf;
 //! 4. the expected DNS name or IP address, matched against SANs only.
 
-use std::collections::BTreeMap;
-
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use serde::Serialize;
 use webpki::{EndEntityCert, KeyUsage};
 use x509_parser::certificate::X509Certificate;
 
-use super::inspect::{CertificateInfo, KeyDescription, describe_certificate, parse_certificate};
+use super::inspect::{
+    CertificateInfo, KeyDescription, describe_certificate, dn_text, parse_certificate,
+};
 use super::pem::read_bundle;
 use super::{PkiError, PkiReason, PkiVerdict, Warning};
 
@@ -455,7 +455,7 @@ fn explain(
             .chain(others.iter())
             .chain(anchors.iter())
     };
-    let name = |certificate: &X509Certificate<'_>| certificate.subject().to_string();
+    let name = |certificate: &X509Certificate<'_>| dn_text(certificate.subject());
     match error {
         E::CertExpired { not_after, .. } => {
             let not_after = i64::try_from(not_after.as_secs()).unwrap_or(i64::MAX);
@@ -664,8 +664,8 @@ fn unknown_issuer(leaf: &X509Certificate<'_>, others: &[X509Certificate<'_>]) ->
         format!(
             "no trust anchor issued {} (issuer {}); the chain ends at a CA that is not trusted \
              here, or the bundle lacks an intermediate",
-            current.subject(),
-            current.issuer()
+            dn_text(current.subject()),
+            dn_text(current.issuer())
         ),
     )
 }
@@ -687,7 +687,7 @@ fn bad_signature(
                 format!(
                     "the issuing CA {} has a {bits}-bit RSA key; signatures from RSA keys under \
                      2048 bits are not verified, so re-key the CA",
-                    issuer.subject()
+                    dn_text(issuer.subject())
                 ),
             );
         }
@@ -697,7 +697,7 @@ fn bad_signature(
         format!(
             "the signature on {} or on an intermediate does not verify with its issuer's key; \
              the certificate was altered or issued by another CA with the same name",
-            leaf.subject()
+            dn_text(leaf.subject())
         ),
     )
 }
@@ -848,52 +848,6 @@ fn no_certificate(what: &str, labels: &[&str]) -> PkiError {
         PkiReason::PemNoCertificate,
         format!("the {what} contains no certificate ({seen}); supply BEGIN CERTIFICATE blocks"),
     )
-}
-
-/// Binding of certificate identities to FSPIOP participants: participant id to the
-/// identities it may present, each `CN=<name>`, `DNS:<name>`, `URI:<uri>` or
-/// `SHA256:<fingerprint>`.
-pub type IdentityMap = BTreeMap<String, Vec<String>>;
-
-/// Checks that the leaf is bound to `source` (the `FSPIOP-Source` header) in `map`.
-///
-/// # Errors
-/// [`PkiReason::IdentitySourceMismatch`] naming the participant and the presented names.
-pub fn check_source_binding(
-    leaf: &CertificateInfo,
-    source: &str,
-    map: &IdentityMap,
-) -> Result<(), PkiError> {
-    let presented = presented_identities(leaf);
-    let allowed = map.get(source).map(Vec::as_slice).unwrap_or_default();
-    if allowed.iter().any(|identity| presented.contains(identity)) {
-        return Ok(());
-    }
-    let why = if allowed.is_empty() {
-        "no identity is configured for it".to_owned()
-    } else {
-        format!("it is bound to {}", allowed.join(", "))
-    };
-    Err(PkiError::new(
-        PkiReason::IdentitySourceMismatch,
-        format!(
-            "the client certificate presents {} but FSPIOP-Source is {source:?}, and {why}",
-            presented.join(", ")
-        ),
-    ))
-}
-
-/// Returns the identities of a leaf in the [`IdentityMap`] notation.
-pub fn presented_identities(leaf: &CertificateInfo) -> Vec<String> {
-    let mut presented: Vec<String> = leaf
-        .common_names
-        .iter()
-        .map(|cn| format!("CN={cn}"))
-        .collect();
-    presented.extend(leaf.san.dns.iter().map(|dns| format!("DNS:{dns}")));
-    presented.extend(leaf.san.uri.iter().map(|uri| format!("URI:{uri}")));
-    presented.push(format!("SHA256:{}", leaf.sha256_fingerprint));
-    presented
 }
 
 fn ago(seconds: i64) -> String {

@@ -151,9 +151,9 @@ pub(crate) fn describe_certificate(
     let mut info = CertificateInfo {
         version: certificate.version().0 + 1,
         serial: colon_hex(certificate.raw_serial(), false),
-        subject: certificate.subject().to_string(),
+        subject: dn_text(certificate.subject()),
         common_names: common_names(certificate.subject()),
-        issuer: certificate.issuer().to_string(),
+        issuer: dn_text(certificate.issuer()),
         self_issued: certificate.subject().as_raw() == certificate.issuer().as_raw(),
         not_before,
         not_after,
@@ -240,7 +240,7 @@ pub(crate) fn describe_csr(request: &X509CertificationRequest<'_>) -> CsrInfo {
         }
     }
     CsrInfo {
-        subject: info.subject.to_string(),
+        subject: dn_text(&info.subject),
         common_names: common_names(&info.subject),
         key: describe_key(&info.subject_pki),
         signature_algorithm: signature_algorithm_name(
@@ -332,6 +332,84 @@ pub fn signature_algorithm_name(oid: &str) -> String {
         other => other,
     };
     name.to_owned()
+}
+
+/// Formats a distinguished name as x509-parser's `Display` does (`CN=a, O=b`, attributes
+/// of one RDN joined by ` + `, in encoded order), without its OID registry: the registry
+/// and its hex encoder add about 60 KB to a wasm build. Attribute types outside the
+/// table are shown as dotted OIDs, and values that are not strings as upper-case hex of
+/// their DER.
+pub fn dn_text(name: &x509_parser::x509::X509Name<'_>) -> String {
+    let mut out = String::new();
+    for (index, rdn) in name.iter().enumerate() {
+        if index > 0 {
+            out.push_str(", ");
+        }
+        for (position, attribute) in rdn.iter().enumerate() {
+            if position > 0 {
+                out.push_str(" + ");
+            }
+            let oid = attribute.attr_type().to_id_string();
+            out.push_str(attribute_abbreviation(&oid).unwrap_or(&oid));
+            out.push('=');
+            out.push_str(&attribute_text(attribute.attr_value()));
+        }
+    }
+    out
+}
+
+fn attribute_abbreviation(oid: &str) -> Option<&'static str> {
+    Some(match oid {
+        "2.5.4.3" => "CN",
+        "2.5.4.4" => "surname",
+        "2.5.4.5" => "serialNumber",
+        "2.5.4.6" => "C",
+        "2.5.4.7" => "L",
+        "2.5.4.8" => "ST",
+        "2.5.4.9" => "street",
+        "2.5.4.10" => "O",
+        "2.5.4.11" => "OU",
+        "2.5.4.12" => "title",
+        "2.5.4.42" => "givenName",
+        "0.9.2342.19200300.100.1.1" => "UID",
+        "0.9.2342.19200300.100.1.25" => "DC",
+        "1.2.840.113549.1.9.1" => "Email",
+        _ => return None,
+    })
+}
+
+fn attribute_text(value: &x509_parser::der_parser::asn1_rs::Any<'_>) -> String {
+    use x509_parser::der_parser::asn1_rs::Tag;
+    match value.tag() {
+        Tag::NumericString
+        | Tag::VisibleString
+        | Tag::PrintableString
+        | Tag::GeneralString
+        | Tag::ObjectDescriptor
+        | Tag::GraphicString
+        | Tag::T61String
+        | Tag::VideotexString
+        | Tag::Utf8String
+        | Tag::Ia5String => String::from_utf8_lossy(value.data).into_owned(),
+        Tag::BmpString => {
+            let units: Vec<u16> = value
+                .data
+                .chunks_exact(2)
+                .map(|pair| {
+                    u16::from_be_bytes([
+                        pair.first().copied().unwrap_or(0),
+                        pair.get(1).copied().unwrap_or(0),
+                    ])
+                })
+                .collect();
+            String::from_utf16_lossy(&units)
+        }
+        _ => value
+            .data
+            .iter()
+            .map(|byte| format!("{byte:02X}"))
+            .collect(),
+    }
 }
 
 fn common_names(name: &x509_parser::x509::X509Name<'_>) -> Vec<String> {

@@ -26,6 +26,36 @@ pub(super) struct RawConfig {
     pub(super) headers: RawHeaderNames,
     pub(super) signature_path: SignaturePath,
     pub(super) hold_timeout_ms: Option<f64>,
+    pub(super) mtls: Option<RawMtls>,
+    pub(super) jwt: Option<RawJwt>,
+}
+
+/// The `mtls` section as written. Read by every build, so a build without the `mtls`
+/// feature can refuse it by name instead of as an unknown field.
+#[derive(Debug, Default)]
+#[cfg_attr(not(feature = "mtls"), allow(dead_code))]
+pub(super) struct RawMtls {
+    pub(super) certificate_source: Option<String>,
+    pub(super) xfcc_trusted_by: Option<String>,
+    pub(super) trust_anchors: Option<String>,
+    pub(super) usage: Option<String>,
+    pub(super) policy: Option<String>,
+    pub(super) min_rsa_bits: Option<f64>,
+    pub(super) identities: Option<Vec<(String, Vec<String>)>>,
+    pub(super) reject_status: Option<f64>,
+}
+
+/// The `jwt` section as written.
+#[derive(Debug, Default)]
+#[cfg_attr(not(feature = "jwt"), allow(dead_code))]
+pub(super) struct RawJwt {
+    pub(super) participant: Option<String>,
+    pub(super) algorithms: Option<Vec<String>>,
+    pub(super) issuers: Option<Vec<String>>,
+    pub(super) audiences: Option<Vec<String>>,
+    pub(super) leeway_seconds: Option<f64>,
+    pub(super) require_exp: Option<bool>,
+    pub(super) reject_status: Option<f64>,
 }
 
 #[derive(Debug, Default)]
@@ -77,6 +107,8 @@ impl RawConfig {
                 "headers",
                 "signature_path",
                 "hold_timeout_ms",
+                "mtls",
+                "jwt",
             ],
             Unknown::Reject,
         )?;
@@ -124,8 +156,96 @@ impl RawConfig {
                 ],
             )?,
             hold_timeout_ms: integer(&fields, "hold_timeout_ms")?,
+            mtls: fields.optional("mtls").map(RawMtls::read).transpose()?,
+            jwt: fields.optional("jwt").map(RawJwt::read).transpose()?,
         })
     }
+}
+
+impl RawMtls {
+    /// A build without the `mtls` feature only notes that the section is there.
+    #[cfg(not(feature = "mtls"))]
+    fn read(_: Node<'_>) -> Result<RawMtls, ConfigError> {
+        Ok(RawMtls::default())
+    }
+
+    #[cfg(feature = "mtls")]
+    fn read(node: Node<'_>) -> Result<RawMtls, ConfigError> {
+        let fields = node.fields(
+            &[
+                "certificate_source",
+                "xfcc_trusted_by",
+                "trust_anchors",
+                "usage",
+                "policy",
+                "min_rsa_bits",
+                "identities",
+                "reject_status",
+            ],
+            Unknown::Reject,
+        )?;
+        let identities = match fields.optional("identities") {
+            Some(node) => {
+                let mut participants = Vec::new();
+                for (participant, list) in node.entries()? {
+                    participants.push((participant, strings(list)?));
+                }
+                Some(participants)
+            }
+            None => None,
+        };
+        Ok(RawMtls {
+            certificate_source: optional_string(&fields, "certificate_source")?,
+            xfcc_trusted_by: optional_string(&fields, "xfcc_trusted_by")?,
+            trust_anchors: optional_string(&fields, "trust_anchors")?,
+            usage: optional_string(&fields, "usage")?,
+            policy: optional_string(&fields, "policy")?,
+            min_rsa_bits: integer(&fields, "min_rsa_bits")?,
+            identities,
+            reject_status: integer(&fields, "reject_status")?,
+        })
+    }
+}
+
+impl RawJwt {
+    /// A build without the `jwt` feature only notes that the section is there.
+    #[cfg(not(feature = "jwt"))]
+    fn read(_: Node<'_>) -> Result<RawJwt, ConfigError> {
+        Ok(RawJwt::default())
+    }
+
+    #[cfg(feature = "jwt")]
+    fn read(node: Node<'_>) -> Result<RawJwt, ConfigError> {
+        let fields = node.fields(
+            &[
+                "participant",
+                "algorithms",
+                "issuers",
+                "audiences",
+                "leeway_seconds",
+                "require_exp",
+                "reject_status",
+            ],
+            Unknown::Reject,
+        )?;
+        let list = |name: &str| fields.optional(name).map(strings).transpose();
+        Ok(RawJwt {
+            participant: optional_string(&fields, "participant")?,
+            algorithms: list("algorithms")?,
+            issuers: list("issuers")?,
+            audiences: list("audiences")?,
+            leeway_seconds: integer(&fields, "leeway_seconds")?,
+            require_exp: fields
+                .optional("require_exp")
+                .map(|node| node.boolean())
+                .transpose()?,
+            reject_status: integer(&fields, "reject_status")?,
+        })
+    }
+}
+
+fn strings(node: Node<'_>) -> Result<Vec<String>, ReadError> {
+    node.elements()?.map(|element| element.string()).collect()
 }
 
 impl RawKeySource {
@@ -215,9 +335,6 @@ fn read_request_rules(node: Node<'_>) -> Result<RequestRules, ConfigError> {
         Unknown::Reject,
     )?;
     let defaults = RequestRules::default();
-    let strings = |node: Node<'_>| -> Result<Vec<String>, ReadError> {
-        node.elements()?.map(|element| element.string()).collect()
-    };
     Ok(RequestRules {
         methods: match fields.get("methods") {
             Some(node) => strings(node)?,

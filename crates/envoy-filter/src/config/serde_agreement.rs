@@ -183,6 +183,10 @@ impl From<SerdeConfig> for RawConfig {
                 SerdeSignaturePath::InWasm => SignaturePath::InWasm,
             },
             hold_timeout_ms: double(config.hold_timeout_ms),
+            // The caller-check sections came after the serde model; tests of their own
+            // cover them.
+            mtls: None,
+            jwt: None,
         }
     }
 }

@@ -45,3 +45,25 @@ fn read_call_response(
         .flatten();
     (status.or(Some(0)), body)
 }
+
+/// Reads the downstream TLS peer's `connection.*` properties. A property the proxy does
+/// not have (an older Envoy, a plaintext connection) is `None`.
+#[cfg(feature = "mtls")]
+fn peer_properties() -> crate::peer::PeerProperties {
+    let read = |name: &str| {
+        hostcalls::get_property(vec!["connection", name])
+            .ok()
+            .flatten()
+    };
+    let text = |name: &str| read(name).and_then(|bytes| String::from_utf8(bytes).ok());
+    let flag = |name: &str| read(name).and_then(|bytes| bytes.first().map(|&b| b != 0));
+    crate::peer::PeerProperties {
+        mtls: flag("mtls"),
+        validated: flag("peer_certificate_valid"),
+        certificate: text("peer_certificate"),
+        subject: text("subject_peer_certificate"),
+        uri_san: text("uri_san_peer_certificate"),
+        dns_san: text("dns_san_peer_certificate"),
+        sha256: text("sha256_peer_certificate_digest"),
+    }
+}

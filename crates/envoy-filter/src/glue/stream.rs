@@ -138,6 +138,34 @@ impl Stream {
         conclude(&worker, self.id, &self.state, judgement)
     }
 
+    /// Runs the client certificate and JWT checks, reading the connection's properties
+    /// only when the configuration takes the certificate from there.
+    #[cfg(any(feature = "mtls", feature = "jwt"))]
+    fn check_caller(
+        &mut self,
+        worker: &SharedWorker,
+        config: &crate::config::FilterConfig,
+        head: &RequestHead,
+    ) -> Option<Reply> {
+        #[cfg(feature = "mtls")]
+        let properties = match &config.mtls {
+            Some(mtls) if mtls.source == crate::peer::CertificateSource::Connection => {
+                super::peer_properties()
+            }
+            _ => crate::peer::PeerProperties::default(),
+        };
+        #[cfg(not(feature = "mtls"))]
+        let properties = crate::peer::PeerProperties::default();
+
+        let keys = Rc::clone(&worker.borrow().keys);
+        let now = i64::try_from(super::worker::now_ns() / 1_000_000_000).unwrap_or(i64::MAX);
+        let reply = policy::check_caller(config, head, &properties, &keys, now);
+        if reply.is_none() && config.checks_callers() {
+            worker.borrow_mut().count(stats::CALLER_VERIFIED, 1);
+        }
+        reply
+    }
+
     fn reject(&mut self, reply: &Reply) -> Action {
         if let Some(worker) = &self.worker {
             let mut worker = worker.borrow_mut();
@@ -197,6 +225,12 @@ impl HttpContext for Stream {
         // Headers in our namespace are ours to set: a client's copy is a forgery.
         for name in &head.own_headers {
             let _ = hostcalls::remove_map_value(MapType::HttpRequestHeaders, name);
+        }
+
+        #[cfg(any(feature = "mtls", feature = "jwt"))]
+        if let Some(reply) = self.check_caller(&worker, &config, &head) {
+            self.state.borrow_mut().head = head;
+            return self.reject(&reply);
         }
 
         match policy::on_head(&config, &head) {

@@ -51,6 +51,8 @@ pub mod stats {
     pub const KEYS_LOADED: &str = "fspiop_guard.keys.loaded";
     pub const CHECKS_FOREIGN: &str = "fspiop_guard.signature_checks.foreign_function";
     pub const CHECKS_IN_WASM: &str = "fspiop_guard.signature_checks.in_wasm";
+    /// Requests whose client certificate and JWT passed the configured checks.
+    pub const CALLER_VERIFIED: &str = "fspiop_guard.caller.verified";
 }
 
 /// Worker state, shared through `Rc<RefCell<_>>` (a VM is single-threaded).
@@ -170,6 +172,13 @@ impl Worker {
             stats::CHECKS_IN_WASM,
         ] {
             let _ = self.metric(name, MetricType::Counter);
+        }
+        if self.config.checks_callers() {
+            let _ = self.metric(stats::CALLER_VERIFIED, MetricType::Counter);
+            for reason in crate::peer::reasons::ALL {
+                let name = format!("{}{reason}", stats::REJECTED_PREFIX);
+                let _ = self.metric(&name, MetricType::Counter);
+            }
         }
         let loaded = self.keys.store.len() as u64;
         self.gauge(stats::KEYS_LOADED, loaded);

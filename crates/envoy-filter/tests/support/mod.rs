@@ -50,6 +50,24 @@ fn wasm_path() -> PathBuf {
     target.join("filter/fspiop_guard_envoy_filter.wasm")
 }
 
+/// Returns the module built with every caller check (cargo feature `full`).
+/// `FSPIOP_GUARD_FILTER_FULL_WASM` overrides its path; the Makefile sets it.
+pub fn full_module() -> &'static Module {
+    static MODULE: OnceLock<Module> = OnceLock::new();
+    MODULE.get_or_init(|| {
+        let path = std::env::var_os("FSPIOP_GUARD_FILTER_FULL_WASM").map_or_else(
+            || wasm_path().with_file_name("fspiop_guard_envoy_filter_full.wasm"),
+            PathBuf::from,
+        );
+        Module::from_file(&path).unwrap_or_else(|error| {
+            panic!(
+                "cannot load the filter module {}: {error}; build it with `make filter`",
+                path.display()
+            )
+        })
+    })
+}
+
 /// A host configuration for the filter with `plugin_config`, one worker, the key
 /// cluster known, and the clock at [`START_UNIX`].
 pub fn host_config(plugin_config: &str) -> HostConfig {

@@ -1,0 +1,24 @@
+//! The `x-forwarded-client-cert` reader and the identity parsers behind the filter's
+//! client certificate binding: any text gives an element or an error, within the
+//! header's size limit, and a parsed identity prints back to one that parses equal.
+#![no_main]
+
+use fspiop_guard_core::pki::identity::{Identity, common_names_of_dn};
+use fspiop_guard_envoy_filter::peer::xfcc::{MAX_XFCC_BYTES, last_element};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(element) = last_element(text) {
+        assert!(text.len() <= MAX_XFCC_BYTES);
+        if let Some(subject) = &element.subject {
+            let _ = common_names_of_dn(subject);
+        }
+    }
+    let _ = common_names_of_dn(text);
+    if let Ok(identity) = Identity::parse(text) {
+        assert_eq!(Identity::parse(&identity.to_string()), Ok(identity));
+    }
+});
