@@ -10,9 +10,9 @@
 use fspiop_guard_core::jwt::{self, JwtPolicy, VerifiedJwt};
 use fspiop_guard_core::pki::chain::{self, ChainPolicy, Usage};
 use fspiop_guard_core::pki::csr::{self, CsrKeyType, CsrPolicy};
-use fspiop_guard_core::pki::inspect::{inspect_certificate, inspect_csr};
+use fspiop_guard_core::pki::inspect::{CertificateInfo, CsrInfo, inspect_certificate, inspect_csr};
 use fspiop_guard_core::pki::pem::{self, BlockKind};
-use fspiop_guard_core::pki::{PkiError, PkiVerdict};
+use fspiop_guard_core::pki::{PkiError, PkiVerdict, Warning};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -242,6 +242,23 @@ fn csr_policy_object(value: &JsValue) -> Result<CsrPolicy, BindingError> {
     Ok(policy)
 }
 
+/// One certificate or certificate request of an inspected input, serialised as
+/// `{"certificate": {...}}` or `{"certificate_request": {...}}`.
+#[derive(Serialize)]
+enum PemItem {
+    #[serde(rename = "certificate")]
+    Certificate(CertificateInfo),
+    #[serde(rename = "certificate_request")]
+    CertificateRequest(CsrInfo),
+}
+
+/// The `{items, warnings}` document of `fspiop-guard inspect --cert FILE --json`.
+#[derive(Serialize)]
+struct PemInspection<'a> {
+    items: Vec<PemItem>,
+    warnings: &'a [Warning],
+}
+
 /// Describes every certificate and certificate request of a PEM or DER input and returns
 /// `{items, warnings}` as JSON text, as `fspiop-guard inspect --cert FILE --json` prints
 /// it. Private and public key blocks are skipped, as the CLI's JSON skips them.
@@ -259,17 +276,20 @@ pub fn inspect_pem_json(value: JsValue) -> Result<String, JsValue> {
             BlockKind::Certificate => {
                 let info = inspect_certificate(&block.der)
                     .map_err(|error| invalid_pem(&error, context()))?;
-                items.push(serde_json::json!({ "certificate": info }));
+                items.push(PemItem::Certificate(info));
             }
             BlockKind::CertificateRequest => {
                 let info =
                     inspect_csr(&block.der).map_err(|error| invalid_pem(&error, context()))?;
-                items.push(serde_json::json!({ "certificate_request": info }));
+                items.push(PemItem::CertificateRequest(info));
             }
             BlockKind::PrivateKey | BlockKind::PublicKey | BlockKind::Other => {}
         }
     }
-    let document = serde_json::json!({ "items": items, "warnings": bundle.warnings });
+    let document = PemInspection {
+        items,
+        warnings: &bundle.warnings,
+    };
     Ok(crate::to_json(&document)?)
 }
 
