@@ -52,9 +52,9 @@ async function saveState() {
   let fragment = await encodeState(state);
   let note = '';
   if (fragment === null) {
-    state.request.request = '';
+    const dropped = dropLargeFields(state);
     fragment = await encodeState(state);
-    note = 'The request is too large to keep in the link; the link holds the other fields.';
+    note = `Too large to keep in the link, so left out of it: ${dropped.join(', ')}.`;
   }
   if (fragment === null) {
     note = 'The inputs are too large to keep in a link.';
@@ -62,6 +62,24 @@ async function saveState() {
   }
   $('link-status').textContent = note;
   history.replaceState(null, '', `${location.pathname}${location.search}${fragment}`);
+}
+
+/** Field texts over this many characters are left out of a link that would be too long. */
+const MAX_LINK_FIELD = 64 * 1024;
+
+/** Empties the long text fields of `state`; returns their names. */
+function dropLargeFields(state) {
+  const names = { request: 'the request', bundle: 'the certificate bundle', anchors: 'the trust anchors', csr: 'the CSR' };
+  const dropped = [];
+  for (const part of [state.request, state.certificates, state.csr]) {
+    for (const [field, value] of Object.entries(part)) {
+      if (typeof value === 'string' && value.length > MAX_LINK_FIELD) {
+        part[field] = '';
+        dropped.push(names[field] ?? field);
+      }
+    }
+  }
+  return dropped;
 }
 
 function currentTab() {
@@ -166,6 +184,7 @@ $('at-now').addEventListener('click', () => {
   rerun();
 });
 $('copy-link').addEventListener('click', copyLink);
+document.addEventListener('input', scheduleSave);
 await loadExamples();
 await restoreState();
 registerOfflineCache();

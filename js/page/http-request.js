@@ -87,18 +87,24 @@ function originForm(target) {
 function parseHead(headLines) {
   if (headLines.length === 0) throw new RequestTextError('The request has no request line.');
   const [first, ...rest] = headLines;
-  const parts = first.content.trim().split(/[ \t]+/);
-  if (parts.length < 2 || parts.length > 3 || !METHOD.test(parts[0])) {
-    throw new RequestTextError(`Line ${first.number} is not a request line such as "POST /quotes HTTP/1.1": ${excerpt(first.content)}.`);
-  }
-  if (parts.length === 3 && !HTTP_VERSION.test(parts[2])) {
-    throw new RequestTextError(`Line ${first.number} ends with ${excerpt(parts[2])}, not an HTTP version such as HTTP/1.1.`);
-  }
+  const { method, target } = parseRequestLine(first);
   if (rest.length > MAX_HEADERS) {
     throw new RequestTextError(`The request has ${rest.length} header lines; at most ${MAX_HEADERS} are read.`);
   }
   const headers = rest.map((line) => parseHeaderLine(line));
-  return { method: parts[0], url: originForm(parts[1]), headers };
+  return { method, url: originForm(target), headers };
+}
+
+/** Parses `METHOD target [HTTP/version]`; throws when the line is not one. */
+function parseRequestLine(line) {
+  const parts = line.content.trim().split(/[ \t]+/);
+  if (parts.length < 2 || parts.length > 3 || !METHOD.test(parts[0])) {
+    throw new RequestTextError(`Line ${line.number} is not a request line such as "POST /quotes HTTP/1.1": ${excerpt(line.content)}.`);
+  }
+  if (parts.length === 3 && !HTTP_VERSION.test(parts[2])) {
+    throw new RequestTextError(`Line ${line.number} ends with ${excerpt(parts[2])}, not an HTTP version such as HTTP/1.1.`);
+  }
+  return { method: parts[0], target: parts[1] };
 }
 
 function parseHeaderLine(line) {
@@ -226,6 +232,8 @@ export function parseRawHttp(text) {
   let headBytes = 0;
   const firstNumber = text.slice(0, start).split('\n').length;
   for (const line of lines(text, text.lastIndexOf('\n', start) + 1, firstNumber)) {
+    // Checking the request line first gives garbage a clear error before the size limit.
+    if (headLines.length === 0) parseRequestLine(line);
     headBytes += line.content.length + 2;
     if (headBytes > MAX_HEADER_BYTES) {
       throw new RequestTextError(`The request line and headers are longer than ${formatSize(MAX_HEADER_BYTES)}; `

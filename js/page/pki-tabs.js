@@ -57,11 +57,14 @@ function certificateRows(items, anchorItems, report) {
   const add = (info, from) => {
     if (rows.some((row) => sameCertificate(row.info, info))) return;
     const index = path.findIndex((entry) => sameCertificate(entry, info));
-    let role = from === 'anchors' ? 'trust anchor' : 'not on the path';
+    // The path is known only for a valid chain; otherwise roles come from the certificates.
+    let role;
     if (leaf && sameCertificate(leaf, info)) role = 'leaf';
-    else if (index > 0 && index === path.length - 1) role = 'trust anchor';
+    else if (from === 'anchors' || (index > 0 && index === path.length - 1)) role = 'trust anchor';
     else if (index > 0) role = 'intermediate';
-    else if (info.is_ca && from === 'bundle') role = info.self_issued ? 'root (in the bundle)' : 'intermediate (not on the path)';
+    else if (info.is_ca) role = info.self_issued ? 'root' : 'intermediate';
+    else role = 'end entity';
+    if (path.length > 0 && index === -1 && from === 'bundle') role += ' (not on the path)';
     rows.push({ info, role, from });
   };
   for (const info of items) add(info, 'bundle');
@@ -174,7 +177,11 @@ export function createCertificatesTab({ settings, onChange }) {
     const bundle = $('bundle-text').value;
     const anchorsText = $('anchors-text').value;
     const at = settings.at();
-    const problem = at.error ?? checkPemText(bundle, 'bundle') ?? (anchorsText.trim() === '' ? null : checkPemText(anchorsText, 'trust anchor text'));
+    const expectedName = $('expected-name').value.trim();
+    const nameProblem = expectedName.length > 253 || !/^[A-Za-z0-9.:-]*$/.test(expectedName)
+      ? 'The expected name must be a DNS name such as hub.example or an IP address (at most 253 characters).' : null;
+    const problem = at.error ?? checkPemText(bundle, 'bundle')
+      ?? (anchorsText.trim() === '' ? null : checkPemText(anchorsText, 'trust anchor text')) ?? nameProblem;
     if (problem) {
       show(result, errorBox('The certificates could not be checked', problem));
       onChange();
@@ -184,7 +191,7 @@ export function createCertificatesTab({ settings, onChange }) {
     const options = {
       usage: $('usage').value,
       policy: $('chain-policy').value,
-      expectedName: $('expected-name').value.trim() || undefined,
+      expectedName: expectedName || undefined,
       at: at.seconds,
     };
     try {
