@@ -67,7 +67,7 @@ async function saveState() {
 /** Field texts over this many characters are left out of a link that would be too long. */
 const MAX_LINK_FIELD = 64 * 1024;
 
-/** Empties the long text fields of `state`; returns their names. */
+/** Empties the long text fields of `state` and returns their names. */
 function dropLargeFields(state) {
   const names = { request: 'the request', bundle: 'the certificate bundle', anchors: 'the trust anchors', csr: 'the CSR' };
   const dropped = [];

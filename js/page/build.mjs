@@ -2,7 +2,7 @@
 //
 //   node js/page/build.mjs OUT_DIR
 //
-// The folder holds the page's files, the package's browser build (web/index.js and
+// The folder contains the page's files, the package's browser build (web/index.js and
 // dist/web/, which `make js` produces), examples.json with the bundled example requests
 // and keys, and sw.js, the offline cache, named with a hash of every file it caches.
 
@@ -64,9 +64,9 @@ function examples() {
 
 function serviceWorker(assets, version) {
   return `// The offline cache of the verification page: written by build.mjs, do not edit.
-// Requests go to the network first, so a reachable server always serves the current page;
-// when the network fails, the cached copy answers. Cross-origin requests (keysync) are
-// never cached.
+// Requests go to the network first, so a reachable server always serves the current page.
+// When the network fails, the cached copy is returned. Cross-origin requests (keysync)
+// are not cached.
 const VERSION = ${JSON.stringify(version)};
 const ASSETS = ${JSON.stringify(assets)};
 

@@ -3,7 +3,7 @@
 
 /**
  * Creates an element: `h('p', {class: 'note'}, 'text', child)`. Attributes starting with
- * "on" become listeners; null and false children are skipped.
+ * "on" become listeners, and null and false children are skipped.
  */
 export function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);

@@ -349,7 +349,7 @@ function decodeBase64(text, field) {
   try {
     return Uint8Array.from(atob(text.replace(/\s+/g, '')), (character) => character.charCodeAt(0));
   } catch {
-    throw new RequestTextError(`${field} says base64 but is not valid base64.`);
+    throw new RequestTextError(`${field} has encoding base64 but is not valid base64.`);
   }
 }
 

@@ -53,7 +53,8 @@ export function readKeyText(text, { participant, source }) {
     throw new KeyTextError(`${source}: no PEM block (-----BEGIN PUBLIC KEY----- … -----END PUBLIC KEY-----) and no JSON key map was found.`);
   }
   const owner = checkParticipant(participant, source);
-  return blocks.map((pem) => ({ participant: owner, pem, retireAfter: null, source }));
+  // A PEM ends with a line break; without it the package reports a repaired key.
+  return blocks.map((pem) => ({ participant: owner, pem: `${pem}\n`, retireAfter: null, source }));
 }
 
 function readKeyJson(text, { participant, source }) {

@@ -177,7 +177,7 @@ export function createRequestTab({ settings, onChange }) {
     const timer = setTimeout(() => controller.abort(), KEYSYNC_TIMEOUT_MS);
     try {
       const response = await fetch(url, { credentials: 'omit', cache: 'no-store', signal: controller.signal, referrerPolicy: 'no-referrer' });
-      if (!response.ok) throw new Error(`keysync answered HTTP ${response.status}${response.status === 503 ? ' (no key set loaded yet)' : ''}`);
+      if (!response.ok) throw new Error(`keysync returned HTTP ${response.status}${response.status === 503 ? ' (no key set loaded yet)' : ''}`);
       const declared = Number(response.headers.get('content-length'));
       if (declared > MAX_KEYSET_BYTES) throw new Error(`the document is ${declared} bytes, over the 8 MiB limit`);
       const text = await response.text();
@@ -186,7 +186,7 @@ export function createRequestTab({ settings, onChange }) {
       addKeys(entries);
       setKeyStatus(`Added ${entries.length} key${entries.length === 1 ? '' : 's'} from ${url.href}.`, 'ok');
     } catch (error) {
-      const reason = error.name === 'AbortError' ? `no answer within ${KEYSYNC_TIMEOUT_MS / 1000} s`
+      const reason = error.name === 'AbortError' ? `timed out after ${KEYSYNC_TIMEOUT_MS / 1000} s`
         : error instanceof TypeError ? 'the browser could not read it (keysync unreachable, or no Access-Control-Allow-Origin header for this page)'
           : error.message;
       setKeyStatus(`Could not load keys from ${url.href}: ${reason}. You can also save the document and drop it here.`, 'error');

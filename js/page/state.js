@@ -1,6 +1,6 @@
-// The page state kept in the URL fragment (#s=...), so a link reproduces what the user
-// sees. A fragment never leaves the browser: it is not part of the HTTP request. The state
-// is JSON, compressed with deflate-raw and written as base64url.
+// The page state in the URL fragment (#s=...), so that a link reproduces the inputs and
+// checks. Browsers never send the fragment in an HTTP request. The state is JSON,
+// compressed with deflate-raw and written as base64url.
 
 /** Largest fragment written, in characters; a larger state is left out of the link. */
 export const MAX_FRAGMENT = 256 * 1024;
@@ -29,7 +29,7 @@ async function pipe(bytes, stream, limit = Infinity) {
     length += value.length;
     if (length > limit) {
       await reader.cancel();
-      throw new Error('The link holds too much data.');
+      throw new Error('The link contains more data than the page reads.');
     }
     parts.push(value);
   }
@@ -57,6 +57,6 @@ export async function decodeState(hash) {
   if (hash.length > MAX_FRAGMENT) throw new Error('The link is too long to read.');
   const json = await pipe(fromBase64url(match[1]), new DecompressionStream('deflate-raw'), MAX_FRAGMENT * 64);
   const state = JSON.parse(new TextDecoder().decode(json));
-  if (state === null || typeof state !== 'object') throw new Error('The link does not hold a page state.');
+  if (state === null || typeof state !== 'object') throw new Error('The link does not contain a page state.');
   return state;
 }

@@ -1,5 +1,6 @@
-// The page's checks run in this module Worker, so that a large or slow input never blocks
-// the page. Each message is {id, op, args}; the reply is {id, result} or {id, error}.
+// The page's checks run in this module Worker, so that a large or slow input does not block
+// the page (engine.js ends the Worker after a timeout). Each message is {id, op, args}, and
+// each reply is {id, result} or {id, error}.
 
 import * as guard from './web/index.js';
 import { parseRequestText } from './http-request.js';

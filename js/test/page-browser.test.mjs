@@ -144,7 +144,7 @@ test('tampered body shows signature mismatch', { skip }, async () => {
 });
 
 test('wrong key from a dropped folder names the right owner', { skip }, async () => {
-  // A keys folder with the two DFSPs' files swapped: payerfsp.pem holds payeefsp's key.
+  // A keys folder with the two DFSPs' files swapped: payerfsp.pem contains payeefsp's key.
   const folder = join(workDir, 'swapped-keys');
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(folder, 'payerfsp.pem'), readFileSync(join(REPO_DIR, 'examples/keys/payeefsp.pem')));
@@ -173,6 +173,8 @@ test('rewritten FSPIOP-URI is highlighted', { skip }, async () => {
   assert.equal(await differing.count(), 1);
   assert.match(await differing.locator('th').innerText(), /^FSPIOP-URI$/);
   assert.equal(await differing.locator('mark').innerText(), '/', 'the added slash is marked');
+  // The README's screenshot: verdict, checks and the marked header on one laptop screen.
+  await page.setViewportSize({ width: 1440, height: 1150 });
   await page.screenshot({ path: join(SCREENSHOTS, 'request-rewritten-uri-viewport.png') });
   await screenshot(page, 'request-rewritten-uri');
   await page.context().close();
@@ -393,6 +395,7 @@ test('5 MiB of garbage in any field shows an error', { skip, timeout: 300000 }, 
   const pem = readFileSync(join(REPO_DIR, 'examples/keys/payerfsp.pem'), 'utf8');
   const bundle = readFileSync(join(PKI_CASES, 'client-chain.pem'), 'utf8');
   const request = readFileSync(join(REPO_DIR, 'examples/requests/01-valid-post-quotes.http'), 'utf8');
+
   // Each case: the tab, the other fields, the field that gets the garbage, the button, and
   // where its error appears. Single-line fields have a maxlength, so a paste is cut to it.
   const cases = [
@@ -411,6 +414,7 @@ test('5 MiB of garbage in any field shows an error', { skip, timeout: 300000 }, 
     await page.click(`#tab-${item.tab}`);
     for (const [selector, value] of Object.entries(item.fields ?? {})) await page.fill(selector, value);
     await page.fill(item.field, text);
+
     const started = Date.now();
     await page.click(item.button);
     const error = page.locator(item.error);
@@ -421,9 +425,11 @@ test('5 MiB of garbage in any field shows an error', { skip, timeout: 300000 }, 
     console.log(`${item.field}: error after ${elapsed} ms, next frame ${frame} ms`);
     assert.ok(elapsed < 10000, `${item.field}: the error took ${elapsed} ms`);
     assert.ok(frame < 1000, `${item.field}: a frame took ${frame} ms after the error`);
+
     await page.fill(item.field, '');
     for (const selector of Object.keys(item.fields ?? {})) await page.fill(selector, '');
   }
+
   await page.click('#tab-request');
   await page.fill('#request-text', text);
   await page.click('#verify');

@@ -119,7 +119,7 @@ test('bundled examples parse', () => {
 test('keys from PEM text need a participant', () => {
   const pem = readFileSync(join(REPO_DIR, 'examples/keys/payerfsp.pem'), 'utf8');
   assert.deepEqual(readKeyText(pem, { participant: ' payerfsp ', source: 'pasted' }),
-    [{ participant: 'payerfsp', pem: pem.trim(), retireAfter: null, source: 'pasted' }]);
+    [{ participant: 'payerfsp', pem: `${pem.trim()}\n`, retireAfter: null, source: 'pasted' }]);
   assert.throws(() => readKeyText(pem, { participant: '', source: 'pasted' }), KeyTextError);
   assert.throws(() => readKeyText('garbage', { participant: 'payerfsp', source: 'pasted' }), /no PEM block/);
 });
