@@ -343,7 +343,7 @@ function verdictBox(explanation) {
     h('p', { class: 'verdict-title' }, accepted ? 'valid' : 'invalid',
       accepted ? '' : h('span', { class: 'reason' }, ` ${reason ?? ''}${code ? ` (FSPIOP ${code} ${FSPIOP_ERRORS[code] ?? ''}${sdkNote})` : ''}`)),
     h('p', { class: 'message' }, message),
-    cause ? h('p', { class: 'cause' }, h('strong', {}, 'Likely cause: '), cause) : null,
+    cause ? h('p', { class: 'cause' }, h('strong', {}, accepted ? 'What happened: ' : 'Likely cause: '), cause) : null,
     explanation.warnings.length > 0 ? h('ul', { class: 'warnings' }, explanation.warnings.map((warning) => h('li', {}, `Warning: ${warning}`))) : null);
 }
 
@@ -386,6 +386,12 @@ function formsList(explanation) {
   const forms = ['raw', 'sorted-json', 'insertion-json'].filter((form) => available.includes(form) || tried.includes(form));
   if (forms.length === 0) return null;
   const matches = diagnosis?.matches ?? [];
+  const order = ['raw', 'sorted-json', 'insertion-json'];
+  const triedText = (form) => {
+    if (tried.includes(form)) return 'tried';
+    if (matched && order.indexOf(form) > order.indexOf(matched)) return 'not needed, an earlier form matched';
+    return 'not tried by the profile';
+  };
   return h('section', { 'aria-labelledby': 'forms-heading' },
     h('h3', { id: 'forms-heading' }, 'Payload forms'),
     h('ul', { class: 'forms' }, forms.map((form) => {
@@ -395,7 +401,7 @@ function formsList(explanation) {
         : 'does not verify under any loaded key';
       return h('li', { class: form === matched ? 'matched' : null },
         h('span', { class: 'mono' }, form), ` — ${FORM_TEXT[form]}: `,
-        tried.includes(form) ? 'tried by the profile' : 'not tried by the profile', '; ', verdictText,
+        triedText(form), '; ', verdictText,
         form === matched ? h('strong', {}, ' — matched') : '');
     })));
 }

@@ -94,19 +94,32 @@ function certificatesOf(inspection) {
  */
 function checkCertificates({ bundle, anchors, options }) {
   const inspectPem = requirePki('inspectPem');
-  const bundleItems = certificatesOf(inspectPem(bundle));
+  // A bundle that does not read still gets checkChain's verdict, which names the reason.
+  let bundleItems = [];
+  let bundleError = null;
+  try {
+    bundleItems = certificatesOf(inspectPem(bundle));
+  } catch (error) {
+    bundleError = error;
+  }
   let anchorText = anchors;
   let anchorsFromBundle = false;
   if (anchors.trim() === '') {
     anchorsFromBundle = true;
+    if (bundleError !== null) throw bundleError;
     anchorText = pemBlocks(bundle).filter((block) => block.startsWith('-----BEGIN CERTIFICATE-----'))
       .filter((block) => certificatesOf(inspectPem(block)).some((info) => info.self_issued)).join('\n');
     if (anchorText === '') {
       throw new Error('No trust anchor was given and the bundle has no self-signed certificate: paste the CA certificate the chain must lead to.');
     }
   }
-  const anchorItems = certificatesOf(inspectPem(anchorText));
   const report = requirePki('checkChain')(bundle, anchorText, options);
+  let anchorItems = [];
+  try {
+    anchorItems = certificatesOf(inspectPem(anchorText));
+  } catch {
+    // checkChain's report names the unreadable anchor (TRUST_ANCHOR_INVALID).
+  }
   return { report, bundleItems, anchorItems, anchorsFromBundle };
 }
 
