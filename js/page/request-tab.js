@@ -13,6 +13,8 @@ const MAX_KEY_FILES = 2000;
 /** Largest /v1/keys document read, in bytes (the Envoy filter's default key_source.max_bytes). */
 const MAX_KEYSET_BYTES = 8 * 1024 * 1024;
 const KEYSYNC_TIMEOUT_MS = 10000;
+/** Largest request file read when dropped, in bytes: a 16 MiB body and its headers. */
+const MAX_REQUEST_FILE = 17 * 1024 * 1024;
 
 const FORM_TEXT = {
   raw: 'the body exactly as received',
@@ -258,6 +260,18 @@ export function createRequestTab({ settings, onChange }) {
     }
   });
   $('example').addEventListener('change', (event) => loadExample(event.target.value));
+  // A request file (.http, .har, .json) dropped on the request box replaces its text.
+  requestText.addEventListener('drop', async (event) => {
+    const file = event.dataTransfer?.files?.[0];
+    if (file === undefined) return;
+    event.preventDefault();
+    if (file.size > MAX_REQUEST_FILE) {
+      show(result, errorBox('The request could not be read', `${file.name} is ${file.size} bytes; a request file over ${MAX_REQUEST_FILE} bytes is not read.`));
+      return;
+    }
+    requestText.value = await file.text();
+    await verify();
+  });
 
   renderKeys();
 
