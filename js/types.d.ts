@@ -147,7 +147,192 @@ export type ErrorCode =
   | 'ERR_FSPIOP_GUARD_INVALID_KEY'
   | 'ERR_FSPIOP_GUARD_SIGN_FAILED'
   | 'ERR_FSPIOP_GUARD_INVALID_SIGNATURE_HEADER'
+  | 'ERR_FSPIOP_GUARD_INVALID_PEM'
+  | 'ERR_FSPIOP_GUARD_NOT_INITIALIZED'
   | 'ERR_FSPIOP_GUARD_JWS_INVALID';
+
+/** Stable reason codes of a rejected certificate chain, CSR or JWT. */
+export type PkiReasonCode =
+  | 'INPUT_TOO_LARGE' | 'PEM_MALFORMED' | 'PEM_BAD_BASE64' | 'PEM_NO_CERTIFICATE' | 'PEM_TOO_MANY_BLOCKS'
+  | 'CERT_MALFORMED' | 'CERT_TRAILING_DATA' | 'TRUST_ANCHOR_INVALID' | 'CERT_EXPIRED' | 'CERT_NOT_YET_VALID'
+  | 'CHAIN_UNKNOWN_ISSUER' | 'CHAIN_BAD_SIGNATURE' | 'CERT_VERSION_UNSUPPORTED' | 'SIGNATURE_ALGORITHM_UNSUPPORTED'
+  | 'SIGNATURE_ALGORITHM_KEY_MISMATCH' | 'SIGNATURE_ALGORITHM_NOT_ALLOWED' | 'KEY_TOO_SMALL' | 'KEY_TYPE_NOT_ALLOWED'
+  | 'EKU_CLIENT_AUTH_MISSING' | 'EKU_SERVER_AUTH_MISSING' | 'EKU_EMPTY' | 'KEY_USAGE_DIGITAL_SIGNATURE_MISSING'
+  | 'CA_USED_AS_END_ENTITY' | 'END_ENTITY_USED_AS_CA' | 'PATH_LEN_EXCEEDED' | 'NAME_CONSTRAINT_VIOLATION'
+  | 'UNSUPPORTED_CRITICAL_EXTENSION' | 'CHAIN_TOO_COMPLEX' | 'CHAIN_INVALID' | 'IDENTITY_MISMATCH' | 'IDENTITY_CN_ONLY'
+  | 'IDENTITY_SOURCE_MISMATCH' | 'CSR_MALFORMED' | 'CSR_SIGNATURE_INVALID' | 'CSR_SIGNATURE_ALGORITHM_NOT_ALLOWED'
+  | 'CSR_KEY_TYPE_NOT_ALLOWED' | 'CSR_KEY_TOO_SMALL' | 'CSR_SUBJECT_FIELD_MISSING' | 'JWT_TOO_LARGE' | 'JWT_MALFORMED'
+  | 'JWT_ALG_NONE' | 'JWT_ALG_NOT_ALLOWED' | 'JWT_KEY_NOT_FOUND' | 'JWT_KEY_ALG_MISMATCH' | 'JWT_SIGNATURE_INVALID'
+  | 'JWT_EXP_MISSING' | 'JWT_CLAIM_INVALID' | 'JWT_EXPIRED' | 'JWT_NOT_YET_VALID' | 'JWT_ISSUER_MISMATCH'
+  | 'JWT_AUDIENCE_MISMATCH';
+
+/** A finding that does not reject, such as an unusual bundle order or a repaired PEM quirk. */
+export interface PkiWarning {
+  /** Stable lower-case code, for example `eku-absent`. */
+  code: string;
+  detail: string;
+}
+
+/** The verdict of a chain, CSR or JWT check. */
+export interface PkiVerdict {
+  valid: boolean;
+  /** The reason code; absent when valid. */
+  reason?: PkiReasonCode;
+  /** Reason for the rejection, or a one-line summary when valid. */
+  detail: string;
+  warnings: PkiWarning[];
+}
+
+/** A public key type with its size or curve. */
+export type CertificateKey =
+  | { type: 'rsa'; bits: number }
+  | { type: 'ec'; curve: string }
+  | { type: 'ed25519' }
+  | { type: 'other'; algorithm: string };
+
+/** Subject alternative names by type. */
+export interface SubjectAltNames {
+  dns: string[];
+  ip: string[];
+  uri: string[];
+  email: string[];
+}
+
+/** The fields of one certificate, as `fspiop-guard inspect --cert FILE --json` prints them. */
+export interface CertificateInfo {
+  version: number;
+  /** Serial number as colon-separated hex. */
+  serial: string;
+  subject: string;
+  common_names: string[];
+  issuer: string;
+  self_issued: boolean;
+  /** notBefore and notAfter in unix seconds, and as RFC 3339 text. */
+  not_before: number;
+  not_after: number;
+  not_before_text: string;
+  not_after_text: string;
+  key: CertificateKey;
+  /** For example `sha256WithRSAEncryption`. */
+  signature_algorithm: string;
+  san: SubjectAltNames;
+  /** basicConstraints cA; null when the extension is absent. */
+  is_ca: boolean | null;
+  path_len: number | null;
+  /** keyUsage bits; null when the extension is absent. */
+  key_usage: string[] | null;
+  /** extendedKeyUsage purposes; null when the extension is absent (any purpose). */
+  extended_key_usage: string[] | null;
+  /** SHA-256 of the DER certificate, colon-separated upper-case hex. */
+  sha256_fingerprint: string;
+  /** SHA-256 of the DER SubjectPublicKeyInfo, base64. */
+  spki_sha256: string;
+}
+
+/** The fields of one PKCS #10 certificate request. */
+export interface CsrInfo {
+  subject: string;
+  common_names: string[];
+  key: CertificateKey;
+  signature_algorithm: string;
+  san: SubjectAltNames;
+  spki_sha256: string;
+}
+
+/** The report of a chain check, with the fields of `fspiop-guard chain --json`. */
+export interface ChainReport extends PkiVerdict {
+  /** The certificate checked as the end entity. */
+  leaf?: CertificateInfo;
+  /** The verified path from the leaf to the trust anchor; empty when rejected. */
+  path: CertificateInfo[];
+}
+
+/** One CSR policy rule's outcome, with MCM's validation code for it. */
+export interface CsrCheck {
+  code: string;
+  passed: boolean;
+  detail: string;
+}
+
+/** The report of a CSR check, with the fields of `fspiop-guard csr --json`. */
+export interface CsrReport extends PkiVerdict {
+  csr?: CsrInfo;
+  checks: CsrCheck[];
+}
+
+/** The certificates and certificate requests of a PEM or DER input. */
+export interface PemInspection {
+  items: Array<{ certificate: CertificateInfo } | { certificate_request: CsrInfo }>;
+  warnings: PkiWarning[];
+}
+
+/** PEM text, or PEM or DER bytes. */
+export type PemInput = string | Uint8Array | ArrayBuffer;
+
+export interface ChainOptions {
+  /** The purpose the leaf must allow; default 'client'. */
+  usage?: 'client' | 'server';
+  /** Check time: unix seconds or a Date; default now. */
+  at?: number | Date;
+  /** 'default': RSA from 2048 bits, every algorithm webpki verifies. 'mcm': RSA from 4096 bits, sha256WithRSAEncryption only. */
+  policy?: 'default' | 'mcm';
+  /** A DNS name or IP address that must be among the leaf's SANs. */
+  expectedName?: string;
+  /** Smallest RSA key accepted, in bits; overrides the policy's. */
+  minRsaBits?: number;
+}
+
+/** Changes to MCM's CSR policy; each field given replaces MCM's. */
+export interface CsrPolicyOptions {
+  /** Smallest RSA key accepted, in bits; MCM's is 4096. */
+  minRsaBits?: number;
+  requiredSubjectFields?: Array<'CN' | 'O' | 'OU' | 'C' | 'ST' | 'L' | 'E'>;
+  /** For example ['sha256WithRSAEncryption']; MCM's are SHA-256 and SHA-512 with RSA. */
+  allowedSignatureAlgorithms?: string[];
+  /** MCM's is ['rsa']. */
+  allowedKeyTypes?: Array<'rsa' | 'ec' | 'ed25519'>;
+}
+
+export interface CsrOptions {
+  /** 'mcm' (the default) or changes to it. */
+  policy?: 'mcm' | CsrPolicyOptions;
+}
+
+export interface JwtOptions {
+  /** Check time: unix seconds or a Date; default now. */
+  at?: number | Date;
+  /** Clock skew allowed on exp and nbf, in seconds (0 to 86400); default 0. */
+  leewaySeconds?: number;
+  /** Accepted iss values; default any. */
+  issuers?: string[];
+  /** Accepted aud values, one of which aud must contain; default any. */
+  audiences?: string[];
+  /** Allowed alg values; default RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384. HMAC and none are always rejected. */
+  algorithms?: string[];
+  /** The participant whose keys verify a token without kid, and which must own the key a kid names. */
+  participant?: string;
+  /** Reject a token without exp; default true. */
+  requireExp?: boolean;
+}
+
+/** A JWT that passed every check. */
+export interface VerifiedJwt extends PkiVerdict {
+  valid: true;
+  alg: string;
+  kid: string | null;
+  /** The participant whose key verified the token. */
+  participant: string;
+  expires: number | null;
+  claims: Record<string, unknown>;
+}
+
+/** A rejected JWT. */
+export interface RejectedJwt extends PkiVerdict {
+  valid: false;
+  reason: PkiReasonCode;
+}
+
+export type JwtResult = VerifiedJwt | RejectedJwt;
 
 /** JWS public keys by participant id. */
 export declare class KeyStore {
@@ -191,3 +376,12 @@ export type SignOptions = SignOptionsBase<SigningKey>;
 export declare function inspectSignature(value: string): SignatureInspection;
 export declare function inspectKey(key: string): KeyInspection;
 export declare function fingerprint(key: string): string;
+
+/** Verifies a certificate chain to trust anchors; in browsers call init() first. */
+export declare function checkChain(bundle: PemInput, anchors: PemInput, options?: ChainOptions): ChainReport;
+/** Checks a certificate request against the Hub's signing policy; in browsers call init() first. */
+export declare function checkCsr(csr: PemInput, options?: CsrOptions): CsrReport;
+/** Describes certificates and certificate requests (key blocks are skipped); in browsers call init() first. */
+export declare function inspectPem(input: PemInput): PemInspection;
+/** Verifies a bearer JWT with the store's keys; in browsers call init() first. */
+export declare function verifyJwt(token: string, keyStore: Keys<KeyStore>, options?: JwtOptions): JwtResult;

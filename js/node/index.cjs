@@ -144,17 +144,17 @@ const keyStoreCache = new WeakMap();
  * `{fspId: PEM | JWK | Buffer | [..]}` converted once and cached until one of its values
  * changes.
  */
-function keyStoreFor(keys) {
-  const handle = genuineHandle(keys, bindings.KeyStore, 'options.keys');
+function keyStoreFor(keys, field = 'options.keys') {
+  const handle = genuineHandle(keys, bindings.KeyStore, field);
   if (handle !== undefined) return handle;
   if (keys === null || typeof keys !== 'object' || Array.isArray(keys)) {
-    throw typedError(TypeError, 'options.keys', 'must be a KeyStore or an object {fspId: PEM}');
+    throw typedError(TypeError, field, 'must be a KeyStore or an object {fspId: PEM}');
   }
   let entries;
   try {
     entries = Object.entries(keys);
   } catch {
-    throw typedError(TypeError, 'options.keys', 'cannot be read (a getter or Proxy threw)');
+    throw typedError(TypeError, field, 'cannot be read (a getter or Proxy threw)');
   }
   const cached = keyStoreCache.get(keys);
   if (cached !== undefined && sameEntries(cached.entries, entries)) return cached.store;
@@ -165,7 +165,7 @@ function keyStoreFor(keys) {
     for (const text of texts) {
       if (text == null) continue;
       try {
-        store.add(participant, keyText(text, `options.keys[${JSON.stringify(participant)}]`));
+        store.add(participant, keyText(text, `${field}[${JSON.stringify(participant)}]`));
       } catch (error) {
         // An unusable key is recorded in the store and reported by the verdict.
         if (error.code !== 'ERR_FSPIOP_GUARD_INVALID_KEY') throw error;
@@ -313,6 +313,44 @@ function signRequest(request, options) {
   });
 }
 
+/**
+ * Verifies a certificate chain: `bundle` (the leaf and its intermediates, in any order)
+ * against the trust anchors `anchors`, each PEM text or PEM or DER bytes. `options` is
+ * {usage?: 'client' | 'server', at?, policy?: 'default' | 'mcm', expectedName?,
+ * minRsaBits?}. Returns the report of `fspiop-guard chain --json`.
+ */
+function checkChain(bundle, anchors, options) {
+  return JSON.parse(bindings.checkChainJson(bundle, anchors, options));
+}
+
+/**
+ * Checks a certificate request (PEM text or PEM or DER bytes) against the Hub's signing
+ * policy. `options` is {policy?: 'mcm' | {minRsaBits?, requiredSubjectFields?,
+ * allowedSignatureAlgorithms?, allowedKeyTypes?}}, where an object changes those fields of
+ * MCM's policy. Returns the report of `fspiop-guard csr --json`.
+ */
+function checkCsr(csr, options) {
+  return JSON.parse(bindings.checkCsrJson(csr, options));
+}
+
+/**
+ * Describes the certificates and certificate requests of a PEM or DER input, as
+ * `fspiop-guard inspect --cert FILE --json` does; key blocks are skipped.
+ */
+function inspectPem(input) {
+  return JSON.parse(bindings.inspectPemJson(input));
+}
+
+/**
+ * Verifies a bearer JWT with the keys of a KeyStore (or an object {fspId: PEM}).
+ * `options` is {at?, leewaySeconds?, issuers?, audiences?, algorithms?, participant?,
+ * requireExp?}. Returns {valid: true, ...} with the token's claims, or {valid: false,
+ * reason, detail}.
+ */
+function verifyJwt(token, keyStore, options) {
+  return JSON.parse(bindings.verifyJwtJson(token, keyStoreFor(keyStore, 'keyStore'), options));
+}
+
 // The fingerprint is also reachable from the class, where key-handling code looks for it.
 KeyStore.fingerprint = bindings.fingerprint;
 
@@ -332,6 +370,10 @@ module.exports = {
   inspectSignature: bindings.inspectSignature,
   inspectKey: bindings.inspectKey,
   fingerprint: bindings.fingerprint,
+  checkChain,
+  checkCsr,
+  inspectPem,
+  verifyJwt,
   KeyStore,
   SigningKey,
   JwsValidator,

@@ -57,6 +57,7 @@ test('TypeScript accepts the Node and browser types', () => {
   const tsc = join(JS_DIR, 'node_modules/.bin/tsc');
   writeFileSync(join(project, 'node-use.ts'), `
 import { verifyRequestSync, verifyRequest, KeyStore, JwsValidator, Jws, type Verdict } from 'fspiop-guard';
+import { checkChain, checkCsr, inspectPem, verifyJwt, type ChainReport, type CsrReport, type JwtResult } from 'fspiop-guard';
 const keys = new KeyStore();
 const verdict: Verdict = verifyRequestSync({ method: 'POST', url: '/quotes', headers: {}, body: '{}' }, { keys, crypto: 'wasm' });
 const later: Promise<Verdict> = verifyRequest({ method: 'POST', url: '/quotes', body: null }, { keys: { payerfsp: 'PEM' } });
@@ -64,7 +65,11 @@ const validator = new JwsValidator({ validationKeys: { payerfsp: 'PEM' } });
 const ok: true = validator.validate({ headers: { 'fspiop-source': 'payerfsp' }, body: {} });
 new Jws.signer({ signingKey: 'PEM' });
 const reason: string | null = verdict.reason;
-void later; void ok; void reason;
+const chain: ChainReport = checkChain('', new Uint8Array(0), { usage: 'server', at: new Date(), policy: 'mcm' });
+const csr: CsrReport = checkCsr('', { policy: { minRsaBits: 2048, allowedKeyTypes: ['rsa', 'ec'] } });
+const token: JwtResult = verifyJwt('a.b.c', keys, { leewaySeconds: 5, audiences: ['fspiop'] });
+const claims: Record<string, unknown> | undefined = token.valid ? token.claims : undefined;
+void later; void ok; void reason; void chain; void csr; void claims; void inspectPem;
 `);
   writeFileSync(join(project, 'tsconfig.node.json'), JSON.stringify({
     compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, types: [], lib: ['es2022', 'dom'] },
@@ -73,11 +78,12 @@ void later; void ok; void reason;
   run(tsc, ['-p', 'tsconfig.node.json']);
 
   writeFileSync(join(project, 'web-use.ts'), `
-import { init, verifyRequest, type Verdict } from 'fspiop-guard';
+import { init, verifyRequest, checkChain, type ChainReport, type Verdict } from 'fspiop-guard';
 export async function check(): Promise<boolean> {
   await init();
   const verdict: Verdict = await verifyRequest({ method: 'POST', url: '/quotes', body: '{}' }, { keys: {}, crypto: 'webcrypto' });
-  return verdict.accepted;
+  const report: ChainReport = checkChain('', new ArrayBuffer(0));
+  return verdict.accepted && report.valid;
 }
 `);
   writeFileSync(join(project, 'tsconfig.web.json'), JSON.stringify({
@@ -90,6 +96,8 @@ export async function check(): Promise<boolean> {
 
   // A type error must be reported, or the checks above prove nothing.
   writeFileSync(join(project, 'node-use.ts'), "import { verifyRequestSync } from 'fspiop-guard';\nverifyRequestSync({ method: 1 }, {});\n");
+  assert.throws(() => run(tsc, ['-p', 'tsconfig.node.json']));
+  writeFileSync(join(project, 'node-use.ts'), "import { checkChain } from 'fspiop-guard';\ncheckChain('', '', { usage: 'peer' });\n");
   assert.throws(() => run(tsc, ['-p', 'tsconfig.node.json']));
 });
 

@@ -5,6 +5,8 @@
 import initWasm, * as bindings from '../dist/web/fspiop_guard_wasm.js';
 
 let ready;
+/** True once the wasm module is instantiated, so the synchronous functions can run. */
+let loaded = false;
 
 /**
  * Loads the wasm module. `input` is optional: a URL, a Response, bytes or a
@@ -12,7 +14,10 @@ let ready;
  */
 export function init(input) {
   if (ready === undefined) {
-    ready = initWasm(input === undefined ? undefined : { module_or_path: input });
+    ready = initWasm(input === undefined ? undefined : { module_or_path: input }).then((output) => {
+      loaded = true;
+      return output;
+    });
   }
   return ready;
 }
@@ -21,7 +26,16 @@ export function init(input) {
 export function initSync(module) {
   const output = bindings.initSync({ module });
   ready = Promise.resolve(output);
+  loaded = true;
   return output;
+}
+
+/** Throws a typed error when a synchronous function is called before init() finished. */
+function requireLoaded(name) {
+  if (loaded) return;
+  const error = new Error(`${name}: the wasm module is not loaded; await init() first`);
+  error.code = 'ERR_FSPIOP_GUARD_NOT_INITIALIZED';
+  throw error;
 }
 
 export const { inspectSignature, inspectKey, fingerprint } = bindings;
@@ -72,17 +86,17 @@ function genuineHandle(value, Class, field) {
 
 const keyStoreCache = new WeakMap();
 
-function keyStoreFor(keys) {
-  const handle = genuineHandle(keys, bindings.KeyStore, 'options.keys');
+function keyStoreFor(keys, field = 'options.keys') {
+  const handle = genuineHandle(keys, bindings.KeyStore, field);
   if (handle !== undefined) return handle;
   if (keys === null || typeof keys !== 'object' || Array.isArray(keys)) {
-    throw typedError('options.keys', 'must be a KeyStore or an object {fspId: PEM}');
+    throw typedError(field, 'must be a KeyStore or an object {fspId: PEM}');
   }
   let entries;
   try {
     entries = Object.entries(keys);
   } catch {
-    throw typedError('options.keys', 'cannot be read (a getter or Proxy threw)');
+    throw typedError(field, 'cannot be read (a getter or Proxy threw)');
   }
   const cached = keyStoreCache.get(keys);
   if (cached !== undefined && cached.entries.length === entries.length
@@ -103,6 +117,48 @@ function keyStoreFor(keys) {
   }
   keyStoreCache.set(keys, { entries, store });
   return store;
+}
+
+/**
+ * Verifies a certificate chain: `bundle` (the leaf and its intermediates, in any order)
+ * against the trust anchors `anchors`, each PEM text or PEM or DER bytes. `options` is
+ * {usage?: 'client' | 'server', at?, policy?: 'default' | 'mcm', expectedName?,
+ * minRsaBits?}. Returns the report of `fspiop-guard chain --json`. Call init() before.
+ */
+export function checkChain(bundle, anchors, options) {
+  requireLoaded('checkChain');
+  return JSON.parse(bindings.checkChainJson(bundle, anchors, options));
+}
+
+/**
+ * Checks a certificate request (PEM text or PEM or DER bytes) against the Hub's signing
+ * policy. `options` is {policy?: 'mcm' | {minRsaBits?, requiredSubjectFields?,
+ * allowedSignatureAlgorithms?, allowedKeyTypes?}}, where an object changes those fields of
+ * MCM's policy. Returns the report of `fspiop-guard csr --json`. Call init() before.
+ */
+export function checkCsr(csr, options) {
+  requireLoaded('checkCsr');
+  return JSON.parse(bindings.checkCsrJson(csr, options));
+}
+
+/**
+ * Describes the certificates and certificate requests of a PEM or DER input, as
+ * `fspiop-guard inspect --cert FILE --json` does; key blocks are skipped. Call init() before.
+ */
+export function inspectPem(input) {
+  requireLoaded('inspectPem');
+  return JSON.parse(bindings.inspectPemJson(input));
+}
+
+/**
+ * Verifies a bearer JWT with the keys of a KeyStore (or an object {fspId: PEM}).
+ * `options` is {at?, leewaySeconds?, issuers?, audiences?, algorithms?, participant?,
+ * requireExp?}. Returns {valid: true, ...} with the token's claims, or {valid: false,
+ * reason, detail}. Call init() before.
+ */
+export function verifyJwt(token, keyStore, options) {
+  requireLoaded('verifyJwt');
+  return JSON.parse(bindings.verifyJwtJson(token, keyStoreFor(keyStore, 'keyStore'), options));
 }
 
 /** Returns options.keys, or throws a typed error when reading it throws. */

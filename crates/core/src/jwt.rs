@@ -307,6 +307,16 @@ pub fn verify_jwt(
             ),
         ));
     }
+    if let Some(crit) = header.get("crit") {
+        return Err(PkiError::new(
+            PkiReason::JwtMalformed,
+            format!(
+                "the JWT header has crit ({}), and this verifier processes no extension \
+                 parameters (RFC 7515 section 4.1.11); issue the token without crit",
+                crit_names(crit)
+            ),
+        ));
+    }
     let alg = parse_alg(alg_name)?;
     let kid = header.get("kid").and_then(Value::as_str).map(str::to_owned);
 
@@ -338,6 +348,16 @@ pub fn verify_jwt(
     Err(last_error.unwrap_or_else(|| {
         PkiError::new(PkiReason::JwtKeyNotFound, "no key to verify the token with")
     }))
+}
+
+/// Names the parameters a `crit` header lists, shortened, for a message. The value is not
+/// serialised as JSON, because that would link a float formatter into the filter.
+fn crit_names(crit: &Value) -> String {
+    let names: Vec<&str> = match crit.as_array() {
+        Some(items) => items.iter().filter_map(Value::as_str).collect(),
+        None => return "not an array".to_owned(),
+    };
+    names.join(", ").chars().take(64).collect()
 }
 
 /// The three parts of a compact JWT.
@@ -419,12 +439,15 @@ fn candidate_keys(
     policy: &JwtPolicy,
 ) -> Result<Vec<(String, PublicKey)>, PkiError> {
     if let Some(kid) = kid {
-        let entry = keys.find_kid(kid).filter(|entry| {
-            policy
-                .participant
-                .as_deref()
-                .is_none_or(|participant| entry.participant == participant)
-        });
+        // With a participant, the kid is looked up among its keys alone: another
+        // participant listing the same public key must not shadow it.
+        let entry = match policy.participant.as_deref() {
+            Some(participant) => keys
+                .entries(participant)
+                .iter()
+                .find(|entry| entry.key.kid() == kid),
+            None => keys.find_kid(kid),
+        };
         return match entry {
             Some(entry) if entry.is_active(now) => {
                 Ok(vec![(entry.participant.clone(), (*entry.key).clone())])

@@ -290,3 +290,35 @@ fn unverified_times_read() {
     assert_eq!(times.iat, Some(NOW));
     assert_eq!(times.sub.as_deref(), Some("payerfsp"));
 }
+
+#[test]
+fn crit_header_rejected() {
+    let (_, kid) = store();
+    let key = EncodingKey::from_rsa_der(&pem_body(&private_pem()));
+    assert!(install_ring_provider());
+    let header = URL_SAFE_NO_PAD.encode(format!(
+        r#"{{"alg":"RS256","kid":"{kid}","crit":["exp"],"exp":1}}"#
+    ));
+    let claims = URL_SAFE_NO_PAD.encode(format!(r#"{{"exp":{}}}"#, NOW + 60));
+    let input = format!("{header}.{claims}");
+    let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::RS256).unwrap();
+    let token = format!("{input}.{signature}");
+    assert_eq!(
+        reason(&token, &policy(), NOW),
+        Some(PkiReason::JwtMalformed)
+    );
+}
+
+#[test]
+fn kid_shared_with_another_participant_still_verifies() {
+    let public = SigningKey::from_pem(&private_pem())
+        .unwrap()
+        .public_key()
+        .to_pem();
+    let mut keys = KeyStore::new();
+    keys.insert_pem("aaafsp", &public).unwrap();
+    keys.insert_pem(HUB, &public).unwrap();
+    let token = rs256(&json!({"exp": NOW + 60}));
+    let verified = verify_jwt(&token, &keys, NOW, &policy()).unwrap();
+    assert_eq!(verified.participant, HUB);
+}

@@ -6,15 +6,17 @@
 //!
 //! Certificate checks, in this order, each with its own reason code:
 //! 1. a client certificate was presented (`MTLS_CERTIFICATE_MISSING`), through the
-//!    connection or a trusted `x-forwarded-client-cert` (`XFCC_MALFORMED`,
+//!    connection or a trusted `x-forwarded-client-cert` of one element (`XFCC_MALFORMED`,
 //!    `XFCC_UNTRUSTED`), and the proxy did not report it unvalidated
 //!    (`MTLS_CERTIFICATE_NOT_VALIDATED`);
 //! 2. with `trust_anchors`: the certificate itself is available
 //!    (`MTLS_CERTIFICATE_UNAVAILABLE`), and it chains to the Hub CA for clientAuth at the
 //!    current time (the chain reason codes, for example `CERT_EXPIRED`,
 //!    `CHAIN_UNKNOWN_ISSUER`, `EKU_CLIENT_AUTH_MISSING`);
-//! 3. with `identities`: one of its identities is bound to `FSPIOP-Source`
-//!    (`IDENTITY_SOURCE_MISMATCH`).
+//! 3. a digest the proxy reported matches the certificate it passed (`XFCC_MALFORMED`);
+//! 4. with `identities`: one of its identities is bound to `FSPIOP-Source`
+//!    (`IDENTITY_SOURCE_MISMATCH`). The identities come from the certificate when the
+//!    proxy passes it, and otherwise from the subject, SANs and digest it reports.
 
 #[cfg(feature = "mtls")]
 pub mod xfcc;
@@ -42,7 +44,8 @@ pub mod reasons {
     pub const MTLS_CERTIFICATE_UNAVAILABLE: &str = "MTLS_CERTIFICATE_UNAVAILABLE";
     /// The `x-forwarded-client-cert` header does not parse.
     pub const XFCC_MALFORMED: &str = "XFCC_MALFORMED";
-    /// The last `x-forwarded-client-cert` element was not written by the configured proxy.
+    /// The `x-forwarded-client-cert` header has more than one element, or its element was
+    /// not written by the configured proxy.
     pub const XFCC_UNTRUSTED: &str = "XFCC_UNTRUSTED";
     /// `jwt` is configured and the request has no `Authorization: Bearer` token.
     pub const JWT_MISSING: &str = "JWT_MISSING";
@@ -88,7 +91,7 @@ fn reject(status: u16, reason: &'static str, message: &str) -> crate::policy::Re
 /// Returns the token of an `Authorization: Bearer` header, if there is one.
 pub fn bearer_token(head: &RequestHead) -> Option<String> {
     let value = head.headers.get("authorization")?;
-    let (scheme, token) = value.trim().split_once(' ')?;
+    let (scheme, token) = value.trim().split_once([' ', '\t'])?;
     scheme
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim().to_owned())
@@ -104,19 +107,21 @@ mod certificate {
     use fspiop_guard_core::pki::identity::{
         self, Identity, IdentityMap, common_names_of_dn, parse_fingerprint,
     };
+    use fspiop_guard_core::pki::inspect::{CertificateInfo, inspect_certificate};
+    use fspiop_guard_core::pki::pem::read_bundle;
 
     use super::{PeerProperties, reasons, reject, xfcc};
     use crate::policy::{Reply, RequestHead};
 
-    /// Where the client certificate is read from.
+    /// Source of the client certificate.
     #[derive(Clone, Debug, PartialEq, Eq)]
     pub enum CertificateSource {
         /// The connection this proxy terminated (`connection.*` properties).
         Connection,
-        /// The last element of `x-forwarded-client-cert`, written by the proxy that
-        /// terminated the client's TLS. `trusted_by` is that proxy's URI SAN, which the
-        /// element's `By` must equal.
-        Xfcc { trusted_by: Option<String> },
+        /// The `x-forwarded-client-cert` header, written by the proxy that terminated the
+        /// client's TLS with `SANITIZE_SET`: exactly one element, whose `By` must equal
+        /// `trusted_by`, that proxy's URI SAN.
+        Xfcc { trusted_by: String },
     }
 
     /// The validated `mtls` section of the configuration.
@@ -137,11 +142,13 @@ mod certificate {
     struct Presented {
         /// PEM of the leaf, or of the leaf and its chain.
         pem: Option<String>,
-        subject: Option<String>,
-        uris: Vec<String>,
-        dns: Vec<String>,
+        /// Identities from the subject, SANs and digest the proxy reported, used when
+        /// the certificate itself is not available.
+        reported: Vec<Identity>,
+        /// The reported lower-case hex SHA-256 of the leaf, checked against the
+        /// certificate when both are present.
         sha256: Option<String>,
-        /// Where it came from, for messages.
+        /// Name of its source, for messages.
         origin: &'static str,
     }
 
@@ -158,7 +165,9 @@ mod certificate {
         let status = config.reject_status;
         let presented = presented(config, properties, head)?;
 
-        let mut identities = metadata_identities(&presented);
+        // The leaf decides the identities whenever it is available: names the proxy
+        // reported beside it could have been written by the client (see `presented`).
+        let mut leaf: Option<CertificateInfo> = None;
         if let Some(anchors) = &config.trust_anchors {
             let Some(pem) = &presented.pem else {
                 return Err(reject(
@@ -173,9 +182,9 @@ mod certificate {
                     ),
                 ));
             };
-            // NOTE: every request verifies the chain again (two signatures for a
-            // leaf under one intermediate). A cache keyed by the certificate digest
-            // would save that on busy connections.
+            // NOTE: every request parses the anchors and verifies the chain again (two
+            // signatures for a leaf under one intermediate). A cache keyed by the
+            // certificate digest would save that on busy connections.
             let report = chain::verify_bundle(pem.as_bytes(), anchors, now, &config.policy);
             if let Some(reason) = report.verdict.reason {
                 return Err(reject(
@@ -184,8 +193,32 @@ mod certificate {
                     &format!("client certificate: {}", report.verdict.detail),
                 ));
             }
-            if let Some(leaf) = &report.leaf {
-                identities = identity::presented_identities(leaf);
+            leaf = report.leaf;
+        } else if let Some(pem) = &presented.pem {
+            leaf = Some(first_certificate(pem).map_err(|message| {
+                reject(
+                    status,
+                    fspiop_guard_core::pki::PkiReason::CertMalformed.code(),
+                    &message,
+                )
+            })?);
+        }
+
+        if let (Some(leaf), Some(reported)) = (&leaf, &presented.sha256) {
+            let matches = parse_fingerprint(reported)
+                .zip(parse_fingerprint(&leaf.sha256_fingerprint))
+                .is_some_and(|(reported, actual)| reported == actual);
+            if !matches {
+                return Err(reject(
+                    status,
+                    reasons::XFCC_MALFORMED,
+                    &format!(
+                        "{} reports digest {} but carries a certificate with SHA-256 {}",
+                        presented.origin,
+                        crate::policy::clip(reported, 80),
+                        leaf.sha256_fingerprint
+                    ),
+                ));
             }
         }
 
@@ -197,10 +230,27 @@ mod certificate {
                     "the request has no FSPIOP-Source header to bind the client certificate to",
                 ));
             };
+            let identities = match &leaf {
+                Some(leaf) => identity::presented_identities(leaf),
+                None => presented.reported,
+            };
             identity::check_source_binding(&identities, &source, map)
                 .map_err(|error| reject(status, error.reason.code(), &error.detail))?;
         }
         Ok(())
+    }
+
+    /// Parses the first certificate of a PEM bundle: the leaf, as Envoy writes `Cert`,
+    /// `Chain` and `connection.peer_certificate`.
+    fn first_certificate(pem: &str) -> Result<CertificateInfo, String> {
+        let read = read_bundle(pem.as_bytes())
+            .map_err(|error| format!("client certificate: {}", error.detail))?;
+        let der = read
+            .certificates()
+            .first()
+            .copied()
+            .ok_or_else(|| "client certificate: the PEM contains no certificate".to_owned())?;
+        inspect_certificate(der).map_err(|error| format!("client certificate: {}", error.detail))
     }
 
     fn presented(
@@ -229,18 +279,39 @@ mod certificate {
                     ));
                 }
                 let pem = match &properties.certificate {
-                    Some(encoded) => {
-                        Some(xfcc::percent_decode(encoded, "peer_certificate").map_err(
-                            |message| reject(status, reasons::MTLS_CERTIFICATE_MISSING, &message),
-                        )?)
-                    }
+                    Some(encoded) => Some(
+                        xfcc::percent_decode(encoded, "connection.peer_certificate").map_err(
+                            |message| {
+                                reject(
+                                    status,
+                                    fspiop_guard_core::pki::PkiReason::CertMalformed.code(),
+                                    &message,
+                                )
+                            },
+                        )?,
+                    ),
                     None => None,
                 };
+                // Each property is one value the proxy read from the certificate, so a
+                // SAN cannot smuggle in another identity.
+                let mut reported = cn_identities(properties.subject.as_deref());
+                reported.extend(
+                    properties
+                        .dns_san
+                        .iter()
+                        .map(|name| Identity::Dns(name.to_ascii_lowercase())),
+                );
+                reported.extend(properties.uri_san.iter().cloned().map(Identity::Uri));
+                reported.extend(
+                    properties
+                        .sha256
+                        .as_deref()
+                        .and_then(parse_fingerprint)
+                        .map(Identity::Sha256),
+                );
                 Ok(Presented {
                     pem,
-                    subject: properties.subject.clone(),
-                    uris: properties.uri_san.iter().cloned().collect(),
-                    dns: properties.dns_san.iter().cloned().collect(),
+                    reported,
                     sha256: properties.sha256.clone(),
                     origin: "the connection",
                 })
@@ -255,17 +326,28 @@ mod certificate {
                          SANITIZE_SET)",
                     ));
                 };
-                let element = xfcc::last_element(&header)
+                let header = xfcc::read(&header)
                     .map_err(|message| reject(status, reasons::XFCC_MALFORMED, &message))?;
-                if let Some(expected) = trusted_by
-                    && element.by.as_deref() != Some(expected.as_str())
-                {
+                if header.elements != 1 {
                     return Err(reject(
                         status,
                         reasons::XFCC_UNTRUSTED,
                         &format!(
-                            "the last x-forwarded-client-cert element has By={:?}, not the \
-                             configured {expected:?}; only that proxy's element is trusted",
+                            "x-forwarded-client-cert has {} elements; the proxy that terminates \
+                             the caller's TLS writes exactly one with SANITIZE_SET, so the others \
+                             came from the client or a proxy in between",
+                            header.elements
+                        ),
+                    ));
+                }
+                let element = header.last;
+                if element.by.as_deref() != Some(trusted_by.as_str()) {
+                    return Err(reject(
+                        status,
+                        reasons::XFCC_UNTRUSTED,
+                        &format!(
+                            "the x-forwarded-client-cert element has By={:?}, not the \
+                             configured {trusted_by:?}; only that proxy's element is trusted",
                             crate::policy::clip(element.by.as_deref().unwrap_or("(none)"), 128)
                         ),
                     ));
@@ -274,15 +356,24 @@ mod certificate {
                     return Err(reject(
                         status,
                         reasons::MTLS_CERTIFICATE_MISSING,
-                        "the last x-forwarded-client-cert element names no certificate (no \
-                         Hash, Cert or Chain)",
+                        "the x-forwarded-client-cert element names no certificate (no Hash, \
+                         Cert or Chain)",
                     ));
                 }
+                // Envoy writes URI and DNS SANs unquoted, so a SAN that contains ';' adds
+                // pairs of its own. Only the quoted Subject and the hex Hash are read here;
+                // URI and DNS identities come from Cert or Chain.
+                let mut reported = cn_identities(element.subject.as_deref());
+                reported.extend(
+                    element
+                        .hash
+                        .as_deref()
+                        .and_then(parse_fingerprint)
+                        .map(Identity::Sha256),
+                );
                 Ok(Presented {
                     pem: element.chain.or(element.cert),
-                    subject: element.subject,
-                    uris: element.uri,
-                    dns: element.dns,
+                    reported,
                     sha256: element.hash,
                     origin: "x-forwarded-client-cert",
                 })
@@ -290,31 +381,13 @@ mod certificate {
         }
     }
 
-    /// Identities from the subject, SANs and digest the proxy reported.
-    fn metadata_identities(presented: &Presented) -> Vec<Identity> {
-        let mut identities: Vec<Identity> = presented
-            .subject
-            .as_deref()
+    fn cn_identities(subject: Option<&str>) -> Vec<Identity> {
+        subject
             .map(common_names_of_dn)
             .unwrap_or_default()
             .into_iter()
             .map(Identity::CommonName)
-            .collect();
-        identities.extend(
-            presented
-                .dns
-                .iter()
-                .map(|name| Identity::Dns(name.to_ascii_lowercase())),
-        );
-        identities.extend(presented.uris.iter().cloned().map(Identity::Uri));
-        identities.extend(
-            presented
-                .sha256
-                .as_deref()
-                .and_then(parse_fingerprint)
-                .map(Identity::Sha256),
-        );
-        identities
+            .collect()
     }
 }
 
@@ -349,11 +422,12 @@ mod token {
         now: i64,
     ) -> Result<(), Reply> {
         let Some(token) = bearer_token(head) else {
-            return Err(reject(
-                config.reject_status,
-                reasons::JWT_MISSING,
-                "the request has no Authorization: Bearer token; send the access token the Hub issued",
-            ));
+            let message = if head.headers.get("authorization").is_some() {
+                "the Authorization header is not 'Bearer <token>'; send the access token the Hub issued in that form"
+            } else {
+                "the request has no Authorization header; send the access token the Hub issued as 'Bearer <token>'"
+            };
+            return Err(reject(config.reject_status, reasons::JWT_MISSING, message));
         };
         verify_jwt(&token, keys, now, &config.policy)
             .map(|_| ())
@@ -371,10 +445,14 @@ mod tests {
     }
 
     #[test]
-    fn bearer_token_is_read_without_case_in_the_scheme() {
+    fn bearer_scheme_ignores_case() {
         assert_eq!(
             bearer_token(&head_with("authorization", "bearer abc.def.ghi")).as_deref(),
             Some("abc.def.ghi")
+        );
+        assert_eq!(
+            bearer_token(&head_with("authorization", "Bearer\tabc")).as_deref(),
+            Some("abc")
         );
         assert_eq!(bearer_token(&head_with("authorization", "Basic abc")), None);
         assert_eq!(bearer_token(&head_with("authorization", "Bearer ")), None);

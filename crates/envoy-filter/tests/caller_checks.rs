@@ -105,13 +105,13 @@ fn certificate_cases_match_core_verdicts() {
         let core = verify_bundle(&bundle, &anchors, at, &policy);
 
         let extra = format!(
-            r#""mtls":{{"certificate_source":"xfcc","trust_anchors":{},"usage":"{usage_name}","policy":"{policy_name}"}}"#,
+            r#""mtls":{{"certificate_source":"xfcc","xfcc_trusted_by":"spiffe://hub/gateway","trust_anchors":{},"usage":"{usage_name}","policy":"{policy_name}"}}"#,
             json(&String::from_utf8_lossy(&anchors))
         );
         let mut host = start_full(&extra, at as u64);
         let request = quote(at as u64).header(
             "x-forwarded-client-cert",
-            format!("Hash=00;Chain=\"{}\"", url_encode(&bundle)),
+            format!("By=spiffe://hub/gateway;Chain=\"{}\"", url_encode(&bundle)),
         );
         let decision = support::send(&mut host, &request);
 
@@ -280,7 +280,7 @@ fn xfcc_trusted_only_from_configured_proxy() {
 
     let forged = quote(CASE_TIME).header(
         "x-forwarded-client-cert",
-        format!("By=spiffe://hub/gateway;Hash=00;Chain=\"{chain}\",By=spiffe://attacker;Hash=00;Chain=\"{chain}\""),
+        format!("By=spiffe://attacker;Chain=\"{chain}\""),
     );
     rejected(&support::send(&mut host, &forged), "XFCC_UNTRUSTED");
 
@@ -289,7 +289,7 @@ fn xfcc_trusted_only_from_configured_proxy() {
 
     let good = quote(CASE_TIME).header(
         "x-forwarded-client-cert",
-        format!("By=spiffe://hub/gateway;Hash=00;Chain=\"{chain}\""),
+        format!("By=spiffe://hub/gateway;Chain=\"{chain}\""),
     );
     assert!(support::send(&mut host, &good).accepted);
 
@@ -297,7 +297,7 @@ fn xfcc_trusted_only_from_configured_proxy() {
     let other = support::signed_quote(&payer_key(), "payeefsp", r#"{"quoteId":"1"}"#, CASE_TIME)
         .header(
             "x-forwarded-client-cert",
-            format!("By=spiffe://hub/gateway;Hash=00;Chain=\"{chain}\""),
+            format!("By=spiffe://hub/gateway;Chain=\"{chain}\""),
         );
     rejected(
         &support::send(&mut host, &other),

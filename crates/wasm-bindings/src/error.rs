@@ -17,6 +17,8 @@ pub enum ErrorCode {
     SignFailed,
     /// An `FSPIOP-Signature` value could not be decoded.
     InvalidSignatureHeader,
+    /// A PEM or DER input could not be read as certificates or certificate requests.
+    InvalidPem,
 }
 
 impl ErrorCode {
@@ -28,6 +30,7 @@ impl ErrorCode {
             ErrorCode::InvalidKey => "ERR_FSPIOP_GUARD_INVALID_KEY",
             ErrorCode::SignFailed => "ERR_FSPIOP_GUARD_SIGN_FAILED",
             ErrorCode::InvalidSignatureHeader => "ERR_FSPIOP_GUARD_INVALID_SIGNATURE_HEADER",
+            ErrorCode::InvalidPem => "ERR_FSPIOP_GUARD_INVALID_PEM",
         }
     }
 }

@@ -46,12 +46,12 @@ fn unreadable(field: &str) -> BindingError {
 }
 
 /// Returns whether `value` is an array.
-fn is_array(value: &JsValue, field: &str) -> Result<bool, BindingError> {
+pub fn is_array(value: &JsValue, field: &str) -> Result<bool, BindingError> {
     is_array_js(value).map_err(|_| unreadable(field))
 }
 
 /// Reads the elements of an array, at most `max` of them.
-fn elements(
+pub fn elements(
     value: &JsValue,
     field: &str,
     max: usize,
@@ -144,6 +144,107 @@ pub fn flag(value: &JsValue, field: &str) -> Result<bool, BindingError> {
     value.as_bool().ok_or_else(|| {
         BindingError::invalid(field, format!("must be a boolean, not {}", type_of(value)))
     })
+}
+
+/// Reads an optional boolean (absent gives `default`).
+pub fn flag_or(value: &JsValue, field: &str, default: bool) -> Result<bool, BindingError> {
+    if is_absent(value) {
+        return Ok(default);
+    }
+    flag(value, field)
+}
+
+/// Reads an optional whole number from 0 to `max` (absent gives `None`).
+pub fn optional_whole_number(
+    value: &JsValue,
+    field: &str,
+    max: u32,
+) -> Result<Option<u32>, BindingError> {
+    if is_absent(value) {
+        return Ok(None);
+    }
+    let Some(number) = value.as_f64() else {
+        return Err(BindingError::invalid(
+            field,
+            format!("must be a number, not {}", type_of(value)),
+        ));
+    };
+    // The value is not echoed, because formatting an f64 links Rust's float formatting
+    // (about 25 KB of wasm) into a module that has no other use for it.
+    if number.fract() != 0.0 || !(0.0..=f64::from(max)).contains(&number) {
+        return Err(BindingError::invalid(
+            field,
+            format!("must be a whole number from 0 to {max}"),
+        ));
+    }
+    Ok(Some(number as u32))
+}
+
+/// Reads an optional array of at most `max_entries` strings, each of at most `max_chars`
+/// UTF-16 code units (absent gives `None`).
+pub fn optional_string_list(
+    value: &JsValue,
+    field: &str,
+    max_entries: usize,
+    max_chars: usize,
+) -> Result<Option<Vec<String>>, BindingError> {
+    if is_absent(value) {
+        return Ok(None);
+    }
+    if !is_array(value, field)? {
+        return Err(BindingError::invalid(
+            field,
+            format!("must be an array of strings, not {}", type_of(value)),
+        ));
+    }
+    let entries = elements(value, field, max_entries, "entries")?;
+    let mut list = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.iter().enumerate() {
+        list.push(string(entry, &format!("{field}[{index}]"), max_chars)?);
+    }
+    Ok(Some(list))
+}
+
+/// Reads PEM or DER input of at most `max` bytes: the UTF-8 bytes of a string, or the
+/// bytes of a genuine `Uint8Array` (a Node `Buffer` included) or `ArrayBuffer`.
+pub fn text_or_bytes(value: &JsValue, field: &str, max: usize) -> Result<Vec<u8>, BindingError> {
+    if let Some(text) = value.dyn_ref::<JsString>() {
+        // A UTF-16 code unit takes at least one UTF-8 byte, so this check comes before
+        // the copy, and the byte count is checked after it.
+        let units = text.length() as usize;
+        if units > max {
+            return Err(BindingError::too_large(field, units, max, "characters"));
+        }
+        let bytes = String::from(text).into_bytes();
+        if bytes.len() > max {
+            return Err(BindingError::too_large(field, bytes.len(), max, "bytes"));
+        }
+        return Ok(bytes);
+    }
+    let bytes = match intrinsics::bytes(value) {
+        Bytes::Genuine(bytes) => bytes,
+        Bytes::Unreadable => {
+            return Err(BindingError::invalid(
+                field,
+                "cannot be read (a detached buffer?)",
+            ));
+        }
+        Bytes::NotBytes => {
+            return Err(BindingError::invalid(
+                field,
+                format!(
+                    "must be PEM text (a string) or PEM or DER bytes (a Uint8Array or an \
+                     ArrayBuffer), not {}",
+                    type_of(value)
+                ),
+            ));
+        }
+    };
+    let length = bytes.length() as usize;
+    if length > max {
+        return Err(BindingError::too_large(field, length, max, "bytes"));
+    }
+    Ok(bytes.to_vec())
 }
 
 /// Reads a time as unix seconds: a number of seconds or a `Date`. Absent gives `None`.

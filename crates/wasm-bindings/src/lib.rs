@@ -3,7 +3,8 @@
 //! Parsing, canonicalisation and policy all run in the core, here compiled to
 //! `wasm32-unknown-unknown`. Only the signature arithmetic may be handed to a JavaScript
 //! engine through [`verifier::JsVerifier`]. So Node, browsers and the native CLI reach
-//! the same verdict for the same request, keys, profile and time.
+//! the same verdict for the same request, keys, profile and time. The certificate chain,
+//! CSR and JWT checks in [`pki`] run wholly in the core, with ring inside the wasm.
 //!
 //! Every exported function checks its arguments' types and sizes and throws a typed
 //! JavaScript error (see [`error`]) instead of trapping.
@@ -12,6 +13,7 @@ pub mod error;
 pub mod input;
 pub mod intrinsics;
 pub mod keystore;
+pub mod pki;
 pub mod verifier;
 
 use fspiop_guard_core::b64;

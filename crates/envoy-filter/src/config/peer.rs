@@ -69,9 +69,15 @@ pub(super) fn validate_mtls(
             }
             CertificateSource::Connection
         }
-        "xfcc" => CertificateSource::Xfcc {
-            trusted_by: raw.xfcc_trusted_by,
-        },
+        "xfcc" => {
+            let Some(trusted_by) = raw.xfcc_trusted_by.filter(|by| !by.is_empty()) else {
+                return Err(error(
+                    "mtls.xfcc_trusted_by",
+                    "missing; give the URI SAN of the proxy that terminates the caller's TLS and writes x-forwarded-client-cert, because without it a client could write the header itself",
+                ));
+            };
+            CertificateSource::Xfcc { trusted_by }
+        }
         other => {
             return Err(error(
                 "mtls.certificate_source",
@@ -230,15 +236,18 @@ pub(super) fn validate_jwt(
         "seconds",
     )? as i64;
     policy.require_exp = raw.require_exp.unwrap_or(true);
-    if let Some(participant) = &raw.participant
-        && participant.is_empty()
-    {
+    // Every DFSP's JWS key is in the key set, so without a participant any DFSP could
+    // sign a token that verifies.
+    let Some(participant) = raw
+        .participant
+        .filter(|participant| !participant.is_empty())
+    else {
         return Err(error(
             "jwt.participant",
-            "empty; name the participant whose keys sign the tokens, for example hub",
+            "missing; name the key-set participant whose keys sign the tokens, for example hub",
         ));
-    }
-    policy.participant = raw.participant;
+    };
+    policy.participant = Some(participant);
     let reject_status =
         in_range("jwt.reject_status", raw.reject_status, 401, 400..=499, "")? as u16;
     Ok(Some(JwtConfig {

@@ -1,8 +1,8 @@
 //! Reader of Envoy's `x-forwarded-client-cert` (XFCC) header.
 //!
 //! The header contains one element per proxy hop, separated by `,`. An element is a list
-//! of `Key=value` pairs separated by `;`; keys compare without case, and a value that
-//! contains `,`, `;` or `=` is double-quoted with `\"` for a quote inside. `Cert` and
+//! of `Key=value` pairs separated by `;`. Keys compare without case, and a value that
+//! contains `,`, `;` or `=` is double-quoted, with `\"` for a quote inside. `Cert` and
 //! `Chain` carry URL-encoded PEM; `DNS` may repeat.
 //!
 //! Only the last element describes the hop next to this proxy: a client can write the
@@ -39,12 +39,21 @@ pub struct XfccElement {
     pub dns: Vec<String>,
 }
 
-/// Reads the last element of an XFCC header value.
+/// An XFCC header value: how many elements it has, and the last one read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Xfcc {
+    /// Number of elements (proxy hops).
+    pub elements: usize,
+    /// The last element, written by the proxy next to this one.
+    pub last: XfccElement,
+}
+
+/// Reads an XFCC header value.
 ///
 /// # Errors
 /// A sentence naming what is wrong: the size, an unterminated quote, a pair without `=`,
 /// a bad percent-escape, or too many elements or pairs.
-pub fn last_element(header: &str) -> Result<XfccElement, String> {
+pub fn read(header: &str) -> Result<Xfcc, String> {
     if header.len() > MAX_XFCC_BYTES {
         return Err(format!(
             "x-forwarded-client-cert of {} bytes is over the {MAX_XFCC_BYTES}-byte limit",
@@ -62,7 +71,18 @@ pub fn last_element(header: &str) -> Result<XfccElement, String> {
     if last.is_empty() {
         return Err("x-forwarded-client-cert has an empty last element".to_owned());
     }
-    parse_element(last)
+    Ok(Xfcc {
+        elements: elements.len(),
+        last: parse_element(last)?,
+    })
+}
+
+/// Reads the last element of an XFCC header value; see [`read`].
+///
+/// # Errors
+/// As [`read`].
+pub fn last_element(header: &str) -> Result<XfccElement, String> {
+    read(header).map(|xfcc| xfcc.last)
 }
 
 fn parse_element(element: &str) -> Result<XfccElement, String> {
@@ -98,8 +118,14 @@ fn parse_element(element: &str) -> Result<XfccElement, String> {
         match key.trim().to_ascii_lowercase().as_str() {
             "by" => set(&mut out.by, value)?,
             "hash" => set(&mut out.hash, value)?,
-            "cert" => set(&mut out.cert, percent_decode(&value, "Cert")?)?,
-            "chain" => set(&mut out.chain, percent_decode(&value, "Chain")?)?,
+            "cert" => set(
+                &mut out.cert,
+                percent_decode(&value, "x-forwarded-client-cert Cert")?,
+            )?,
+            "chain" => set(
+                &mut out.chain,
+                percent_decode(&value, "x-forwarded-client-cert Chain")?,
+            )?,
             "subject" => set(&mut out.subject, value)?,
             "uri" => out.uri.push(value),
             "dns" => out.dns.push(value),
@@ -135,8 +161,12 @@ fn split_outside_quotes(text: &str, separator: u8) -> Result<Vec<&str>, String> 
     Ok(parts)
 }
 
-/// Removes the quotes of a quoted value and its `\` escapes; returns other values as
-/// they are.
+/// Removes the quotes of a quoted value and turns `\"` back into `"`; returns other
+/// values as they are.
+///
+/// Every other backslash is kept: Envoy quotes the subject DN without escaping it again,
+/// so `\,` and `\+` inside it are the DN's own escapes (RFC 4514 section 2.4). Removing
+/// them would turn a CN `evil,CN=payerfsp` into two CNs.
 fn unquote(value: &str) -> Result<String, String> {
     let Some(inner) = value.strip_prefix('"') else {
         return Ok(value.to_owned());
@@ -147,21 +177,12 @@ fn unquote(value: &str) -> Result<String, String> {
             crate::policy::clip(value, 64)
         ));
     };
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            out.extend(chars.next());
-        } else {
-            out.push(c);
-        }
-    }
-    Ok(out)
+    Ok(inner.replace("\\\"", "\""))
 }
 
-/// Decodes `%XX` escapes. Envoy encodes every reserved character of a PEM, so `+` is
-/// kept as it is.
-pub(crate) fn percent_decode(value: &str, key: &str) -> Result<String, String> {
+/// Decodes `%XX` escapes of the value that `source` names. Envoy encodes every reserved
+/// character of a PEM, so `+` is kept as it is.
+pub(crate) fn percent_decode(value: &str, source: &str) -> Result<String, String> {
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut index = 0;
@@ -173,7 +194,7 @@ pub(crate) fn percent_decode(value: &str, key: &str) -> Result<String, String> {
                 .and_then(|pair| u8::from_str_radix(pair, 16).ok());
             let Some(decoded) = decoded else {
                 return Err(format!(
-                    "x-forwarded-client-cert {key} has a bad percent-escape at byte {index}"
+                    "{source} has an invalid percent-escape at byte {index}"
                 ));
             };
             out.push(decoded);
@@ -183,8 +204,7 @@ pub(crate) fn percent_decode(value: &str, key: &str) -> Result<String, String> {
             index += 1;
         }
     }
-    String::from_utf8(out)
-        .map_err(|_| format!("x-forwarded-client-cert {key} does not decode to UTF-8 text"))
+    String::from_utf8(out).map_err(|_| format!("{source} does not decode to UTF-8 text"))
 }
 
 #[cfg(test)]
@@ -222,11 +242,24 @@ mod tests {
     }
 
     #[test]
+    fn subject_keeps_the_dn_escapes() {
+        let element = last_element("Hash=ab;Subject=\"CN=evil\\,CN=payerfsp,O=x\"").unwrap();
+        assert_eq!(
+            element.subject.as_deref(),
+            Some("CN=evil\\,CN=payerfsp,O=x")
+        );
+        let names = fspiop_guard_core::pki::identity::common_names_of_dn(
+            element.subject.as_deref().unwrap(),
+        );
+        assert_eq!(names, ["evil,CN=payerfsp"]);
+    }
+
+    #[test]
     fn malformed_headers_are_refused_with_a_reason() {
         for (header, expected) in [
             ("Hash=ab;Subject=\"CN=x", "unterminated"),
             ("Hash", "no '='"),
-            ("Hash=ab;Cert=%ZZ", "percent-escape"),
+            ("Hash=ab;Cert=%ZZ", "invalid percent-escape"),
             ("Hash=ab;Cert=%4", "percent-escape"),
             ("Hash=a;Hash=b", "twice"),
             ("Hash=a,", "empty last element"),
@@ -235,6 +268,7 @@ mod tests {
             let error = last_element(header).unwrap_err();
             assert!(error.contains(expected), "{header}: {error}");
         }
+        assert_eq!(read("Hash=a,Hash=b").unwrap().elements, 2);
         let many = "Hash=a,".repeat(MAX_ELEMENTS) + "Hash=b";
         assert!(last_element(&many).unwrap_err().contains("elements"));
         let big = "x".repeat(MAX_XFCC_BYTES + 1);
