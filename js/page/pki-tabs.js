@@ -93,6 +93,8 @@ function aspectRows(report, rows, options) {
   if (failed(USAGE_REASONS)) usageAspect = ['fail', `${reason}: ${report.detail}`];
   else if (report.valid) usageAspect = ['pass', `the leaf may be used for ${purpose}`];
   else if (leaf?.extended_key_usage && !leaf.extended_key_usage.includes(purpose)) usageAspect = ['fail', `the leaf's extendedKeyUsage (${leaf.extended_key_usage.join(', ')}) lacks ${purpose}`];
+  else if (leaf?.extended_key_usage) usageAspect = ['pass', `the leaf's extendedKeyUsage includes ${purpose}`];
+  else if (leaf) usageAspect = ['pass', 'the leaf has no extendedKeyUsage, so it may be used for any purpose'];
   else usageAspect = ['n/a', notReached];
 
   let identityAspect;

@@ -314,7 +314,8 @@ test('CSR with a 2048-bit key fails the key size rule', { skip }, async () => {
   assert.match(await verdict.innerText(), /^invalid CSR_KEY_TOO_SMALL/i);
   const failed = await page.locator('#csr-result .checks li.outcome-fail').allInnerTexts();
   assert.equal(failed.length, 1, failed.join('\n'));
-  assert.match(failed[0], /CSR_KEY_TOO_SMALL/);
+  assert.match(failed[0], /CSR_PUBLIC_KEY_LENGTH/);
+  assert.match(failed[0], /has 2048 bits; the policy requires at least 4096/);
   assert.ok(await page.locator('#csr-result .checks li.outcome-pass').count() > 0, 'the other rules are listed as passed');
   await screenshot(page, 'csr-rsa2048');
 
