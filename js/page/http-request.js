@@ -26,8 +26,8 @@ const HTTP_VERSION = /^HTTP\/(1\.0|1\.1|2|2\.0|3)$/;
 
 /** Returns a short, printable excerpt of `text` for an error message. */
 function excerpt(text) {
-  const shown = text.length > 60 ? `${text.slice(0, 60)}…` : text;
-  return JSON.stringify(shown);
+  const shortened = text.length > 60 ? `${text.slice(0, 60)}…` : text;
+  return JSON.stringify(shortened);
 }
 
 /** Returns the form of the text: 'json', 'curl' or 'raw'. */

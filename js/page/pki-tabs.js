@@ -14,16 +14,14 @@ const VALIDITY_REASONS = new Set(['CERT_EXPIRED', 'CERT_NOT_YET_VALID']);
 const USAGE_REASONS = new Set(['EKU_CLIENT_AUTH_MISSING', 'EKU_SERVER_AUTH_MISSING', 'EKU_EMPTY',
   'KEY_USAGE_DIGITAL_SIGNATURE_MISSING', 'CA_USED_AS_END_ENTITY']);
 const IDENTITY_REASONS = new Set(['IDENTITY_MISMATCH', 'IDENTITY_CN_ONLY', 'IDENTITY_SOURCE_MISMATCH']);
-const INPUT_REASONS = new Set(['INPUT_TOO_LARGE', 'PEM_MALFORMED', 'PEM_BAD_BASE64', 'PEM_NO_CERTIFICATE',
-  'PEM_TOO_MANY_BLOCKS', 'CERT_MALFORMED', 'CERT_TRAILING_DATA', 'TRUST_ANCHOR_INVALID']);
 
 /** Returns an error message when `text` cannot be a PEM input, or null. */
-function checkPemText(text, what) {
-  if (text.trim() === '') return `The ${what} is empty: paste PEM text.`;
+function checkPemText(text, inputName) {
+  if (text.trim() === '') return `The ${inputName} is empty: paste PEM text.`;
   if (text.length > MAX_PEM_TEXT) {
-    return `The ${what} is ${(text.length / 1048576).toFixed(1)} MiB, over the 1 MiB limit; paste only the PEM blocks.`;
+    return `The ${inputName} is ${(text.length / 1048576).toFixed(1)} MiB, over the 1 MiB limit; paste only the PEM blocks.`;
   }
-  if (!text.includes('-----BEGIN ')) return `The ${what} has no PEM block (-----BEGIN CERTIFICATE----- …); paste PEM text, not DER or other data.`;
+  if (!text.includes('-----BEGIN ')) return `The ${inputName} has no PEM block (-----BEGIN CERTIFICATE----- …); paste PEM text, not DER or other data.`;
   return null;
 }
 
@@ -128,10 +126,9 @@ function expiryTimeline(rows, at) {
   const from = Math.min(...starts, at) - 30 * DAY;
   const to = Math.max(...ends, at) + 30 * DAY;
   const width = 640;
-  const labelWidth = 0;
   const rowHeight = 34;
   const height = rows.length * rowHeight + 28;
-  const x = (seconds) => labelWidth + ((seconds - from) / (to - from)) * (width - labelWidth);
+  const x = (seconds) => ((seconds - from) / (to - from)) * width;
   const svgNamespace = 'http://www.w3.org/2000/svg';
   const svg = (tag, attributes, text) => {
     const element = document.createElementNS(svgNamespace, tag);

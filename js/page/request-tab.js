@@ -224,7 +224,11 @@ export function createRequestTab({ settings, onChange }) {
     if (example === undefined) return;
     requestText.value = example.request;
     keys = [];
-    for (const key of example.keys) keys.push(...await readKeys(key.text, key.participant, key.source));
+    try {
+      for (const key of example.keys) keys.push(...await readKeys(key.text, key.participant, key.source));
+    } catch (error) {
+      setKeyStatus(`The example's keys could not be read: ${error.message}`, 'error');
+    }
     renderKeys();
     settings.setAt(example.at);
     setKeyStatus(`Loaded the example "${example.title}" with its ${keys.length} keys.`, 'ok');

@@ -130,7 +130,6 @@ const operations = {
   inspectPem: ({ text }) => requirePki('inspectPem')(text),
   checkChain: ({ bundle, anchors, options }) => requirePki('checkChain')(bundle, anchors, options),
   checkCsr: ({ csr, options }) => requirePki('checkCsr')(csr, options),
-  capabilities: () => ({ pki: typeof guard.checkChain === 'function' && typeof guard.checkCsr === 'function' && typeof guard.inspectPem === 'function' }),
 };
 
 self.onmessage = async (event) => {
