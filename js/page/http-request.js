@@ -95,11 +95,12 @@ function parseHead(headLines) {
   return { method, url: originForm(target), headers };
 }
 
-/** Parses `METHOD target [HTTP/version]`; throws when the line is not one. */
+/** Parses `METHOD target [HTTP/version]` and throws when the line is not one. */
 function parseRequestLine(line) {
   const parts = line.content.trim().split(/[ \t]+/);
   if (parts.length < 2 || parts.length > 3 || !METHOD.test(parts[0])) {
-    throw new RequestTextError(`Line ${line.number} is not a request line such as "POST /quotes HTTP/1.1": ${excerpt(line.content)}.`);
+    throw new RequestTextError(`Line ${line.number} is not a request line such as "POST /quotes HTTP/1.1": ${excerpt(line.content)}. `
+      + 'Paste one request as raw HTTP, curl -v output, a HAR entry or JSON {method, url, headers, body}.');
   }
   if (parts.length === 3 && !HTTP_VERSION.test(parts[2])) {
     throw new RequestTextError(`Line ${line.number} ends with ${excerpt(parts[2])}, not an HTTP version such as HTTP/1.1.`);
