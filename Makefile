@@ -33,7 +33,7 @@ FUZZ_SECONDS ?= 300
 DIFF_COUNT ?= 2000
 DIFF_SEED ?= 1
 
-.PHONY: all build demo test test-rust test-conformance test-differential test-js lint bench fuzz fuzz-build setup-fuzz setup-wasm setup-js js filter clean
+.PHONY: all build demo test test-rust test-conformance test-differential test-js test-page lint bench fuzz fuzz-build setup-fuzz setup-wasm setup-js js filter page page-build clean
 
 all: build
 
@@ -122,9 +122,28 @@ js: setup-js setup-wasm
 	@printf 'npm package wasm: %s bytes, %s gzipped\n' \
 		$$(stat -c %s $(JS_DIST)/web/fspiop_guard_wasm_bg.wasm) $$(gzip -9c $(JS_DIST)/web/fspiop_guard_wasm_bg.wasm | wc -c)
 
-## test-js: the npm package's tests (node --test), against the CLI's verdicts.
+## test-js: the npm package's tests (node --test), against the CLI's verdicts. They include
+## the verification page's tests, which drive Debian's chromium through playwright-core.
 test-js: js build
-	cd js && FSPIOP_GUARD_CLI=$(abspath $(BIN)) node --test test/
+	cd js && FSPIOP_GUARD_CLI=$(abspath $(BIN)) PAGE_SCREENSHOT_DIR=$(abspath $(PAGE_SCREENSHOTS)) node --test test/
+
+# The verification page (js/page): a static folder built from the page's files and the
+# package's browser build, served on loopback by `make page`.
+PAGE_OUT ?= $(TARGET_DIR)/page
+PAGE_PORT ?= 8731
+PAGE_SCREENSHOTS ?= $(TARGET_DIR)/page-screenshots
+
+## page-build: the verification page as a static folder in $(PAGE_OUT), for any static host.
+page-build: js
+	node js/page/build.mjs $(PAGE_OUT)
+
+## page: serve the verification page on http://127.0.0.1:$(PAGE_PORT)/ (PAGE_PORT=N for another).
+page: page-build
+	node js/page/serve.mjs $(PAGE_OUT) --port $(PAGE_PORT)
+
+## test-page: only the page's tests; screenshots of each state go to $(PAGE_SCREENSHOTS).
+test-page: js
+	cd js && PAGE_SCREENSHOT_DIR=$(abspath $(PAGE_SCREENSHOTS)) node --test test/page-*.test.mjs
 
 ## filter: the Envoy filter modules, optimised with wasm-opt: the JWS-only module at
 ## $(FILTER_WASM), and the one with client certificate and JWT checks at $(FILTER_FULL_WASM).
