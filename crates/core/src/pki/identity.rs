@@ -230,7 +230,7 @@ mod tests {
     }
 
     #[test]
-    fn fingerprint_matches_in_any_case_with_or_without_colons() {
+    fn fingerprint_ignores_case_and_colons() {
         let colon = "SHA256:AB:".to_owned() + &"01:".repeat(30) + "CD";
         let plain = "SHA256:ab".to_owned() + &"01".repeat(30) + "cd";
         assert_eq!(Identity::parse(&colon), Identity::parse(&plain));

@@ -163,7 +163,7 @@ impl RawConfig {
 }
 
 impl RawMtls {
-    /// A build without the `mtls` feature only notes that the section is there.
+    /// Notes only that the section is there, in a build without the `mtls` feature.
     #[cfg(not(feature = "mtls"))]
     fn read(_: Node<'_>) -> Result<RawMtls, ConfigError> {
         Ok(RawMtls::default())
@@ -208,7 +208,7 @@ impl RawMtls {
 }
 
 impl RawJwt {
-    /// A build without the `jwt` feature only notes that the section is there.
+    /// Notes only that the section is there, in a build without the `jwt` feature.
     #[cfg(not(feature = "jwt"))]
     fn read(_: Node<'_>) -> Result<RawJwt, ConfigError> {
         Ok(RawJwt::default())
