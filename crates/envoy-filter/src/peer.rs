@@ -31,8 +31,8 @@ const ERROR_CODE: &str = "3100";
 const ERROR_DESCRIPTION: &str = "Generic validation error";
 
 /// Reason codes of the caller checks decided here. The chain and token checks reject
-/// with [`fspiop_guard_core::pki::PkiReason`] codes, of which
-/// `IDENTITY_SOURCE_MISMATCH` is repeated here.
+/// with [`fspiop_guard_core::pki::PkiReason`] codes, and `IDENTITY_SOURCE_MISMATCH` is
+/// one of those, repeated here.
 pub mod reasons {
     /// No client certificate reached the filter.
     pub const MTLS_CERTIFICATE_MISSING: &str = "MTLS_CERTIFICATE_MISSING";

@@ -9,7 +9,6 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -28,35 +27,12 @@ const GATEWAY: &str = "spiffe://hub/gateway";
 const ATTACKER_HASH: &str = "1111111111111111111111111111111111111111111111111111111111111111";
 const VICTIM_HASH: &str = "2222222222222222222222222222222222222222222222222222222222222222";
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../core/tests/fixtures/pki")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn url_encode(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|&b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn json(text: &str) -> String {
-    serde_json::to_string(text).unwrap()
-}
-
 fn payer_key() -> SigningKey {
     support::signing_key("payerfsp.key.pem")
 }
 
 fn hub_key() -> SigningKey {
-    let pem = String::from_utf8(fixture("keys/hub-jws.key.pem")).unwrap();
+    let pem = String::from_utf8(support::pki_fixture("keys/hub-jws.key.pem")).unwrap();
     SigningKey::from_pem(&pem).unwrap()
 }
 
@@ -299,16 +275,21 @@ fn xfcc_large_inputs_bounded() {
 fn xfcc_long_chain_bounded() {
     let extra = format!(
         r#""mtls":{{"certificate_source":"xfcc","xfcc_trusted_by":"{GATEWAY}","trust_anchors":{}}}"#,
-        json(&String::from_utf8(fixture("cases/hub-root.pem")).unwrap())
+        support::json_string(
+            &String::from_utf8(support::pki_fixture("cases/hub-root.pem")).unwrap()
+        )
     );
     let mut host = start_full(&extra);
-    let leaf = fixture("cases/hub-client.pem");
-    let intermediate = fixture("cases/hub-intermediate.pem");
+    let leaf = support::pki_fixture("cases/hub-client.pem");
+    let intermediate = support::pki_fixture("cases/hub-intermediate.pem");
     let mut chain = leaf.clone();
-    while url_encode(&chain).len() + intermediate.len() * 3 < 60_000 {
+    while support::url_encode(&chain).len() + intermediate.len() * 3 < 60_000 {
         chain.extend_from_slice(&intermediate);
     }
-    let header = format!("By={GATEWAY};Hash=00;Chain=\"{}\"", url_encode(&chain));
+    let header = format!(
+        "By={GATEWAY};Hash=00;Chain=\"{}\"",
+        support::url_encode(&chain)
+    );
     let started = Instant::now();
     let decision = support::send(&mut host, &with_xfcc(&header));
     let elapsed = started.elapsed();

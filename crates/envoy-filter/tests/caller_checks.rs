@@ -1,7 +1,7 @@
 //! The client certificate and bearer JWT checks of the full filter module, run in the
-//! wasmtime host: every certificate case of the core's fixtures gives the core's
-//! verdict, each check rejects with its own reason code and stat, and the JWS-only
-//! module rejects a configuration with checks it does not have.
+//! wasmtime host. Every certificate case of the core's fixtures gets the core's verdict,
+//! and each check rejects with its own reason code and stat. The JWS-only module rejects
+//! a configuration with checks it does not have.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -11,39 +11,12 @@
 
 mod support;
 
-use std::path::PathBuf;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fspiop_guard_core::crypto::{Algorithm, SigningKey};
 use fspiop_guard_core::pki::chain::{ChainPolicy, Usage, verify_bundle};
 use proxy_wasm_host::{Host, HttpRequest, PropertyValue};
 use support::Decision;
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../core/tests/fixtures/pki")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters, as Envoy writes the
-/// `Cert` and `Chain` keys of `x-forwarded-client-cert` and `connection.peer_certificate`.
-fn url_encode(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|&b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn json(text: &str) -> String {
-    serde_json::to_string(text).unwrap()
-}
 
 fn payer_key() -> SigningKey {
     support::signing_key("payerfsp.key.pem")
@@ -87,11 +60,12 @@ struct ChainCase {
 /// binds its identity to `FSPIOP-Source` through the identities map instead.
 #[test]
 fn certificate_cases_match_core_verdicts() {
-    let cases: Vec<ChainCase> = serde_json::from_slice(&fixture("cases/cases.json")).unwrap();
+    let cases: Vec<ChainCase> =
+        serde_json::from_slice(&support::pki_fixture("cases/cases.json")).unwrap();
     let mut checked = 0;
     for case in cases.iter().filter(|case| case.expected_name.is_none()) {
-        let bundle = fixture(&format!("cases/{}", case.bundle));
-        let anchors = fixture(&format!("cases/{}", case.anchors));
+        let bundle = support::pki_fixture(&format!("cases/{}", case.bundle));
+        let anchors = support::pki_fixture(&format!("cases/{}", case.anchors));
         let at = fspiop_guard_core::rfc3339::parse(&case.at).unwrap();
         let (usage, usage_name) = match case.usage.as_str() {
             "client" => (Usage::ClientAuth, "client-auth"),
@@ -106,12 +80,15 @@ fn certificate_cases_match_core_verdicts() {
 
         let extra = format!(
             r#""mtls":{{"certificate_source":"xfcc","xfcc_trusted_by":"spiffe://hub/gateway","trust_anchors":{},"usage":"{usage_name}","policy":"{policy_name}"}}"#,
-            json(&String::from_utf8_lossy(&anchors))
+            support::json_string(&String::from_utf8_lossy(&anchors))
         );
         let mut host = start_full(&extra, at as u64);
         let request = quote(at as u64).header(
             "x-forwarded-client-cert",
-            format!("By=spiffe://hub/gateway;Chain=\"{}\"", url_encode(&bundle)),
+            format!(
+                "By=spiffe://hub/gateway;Chain=\"{}\"",
+                support::url_encode(&bundle)
+            ),
         );
         let decision = support::send(&mut host, &request);
 
@@ -142,11 +119,11 @@ fn certificate_cases_match_core_verdicts() {
 const CASE_TIME: u64 = 1_778_683_152; // 2026-05-13T14:39:12Z, the fixtures' check time.
 
 fn hub_root() -> String {
-    String::from_utf8(fixture("cases/hub-root.pem")).unwrap()
+    String::from_utf8(support::pki_fixture("cases/hub-root.pem")).unwrap()
 }
 
 fn pm4ml_root() -> String {
-    String::from_utf8(fixture("cases/pm4ml-root.pem")).unwrap()
+    String::from_utf8(support::pki_fixture("cases/pm4ml-root.pem")).unwrap()
 }
 
 #[test]
@@ -188,7 +165,10 @@ fn certificate_the_proxy_did_not_validate_is_rejected() {
 
 #[test]
 fn connection_certificate_chain_checked() {
-    let extra = format!(r#""mtls":{{"trust_anchors":{}}}"#, json(&pm4ml_root()));
+    let extra = format!(
+        r#""mtls":{{"trust_anchors":{}}}"#,
+        support::json_string(&pm4ml_root())
+    );
     let mut host = start_full(&extra, CASE_TIME);
     let base = quote(CASE_TIME).property(&["connection", "mtls"], PropertyValue::Bool(true));
 
@@ -198,10 +178,10 @@ fn connection_certificate_chain_checked() {
         "MTLS_CERTIFICATE_UNAVAILABLE",
     );
 
-    let leaf = fixture("cases/hub-client.pem");
+    let leaf = support::pki_fixture("cases/hub-client.pem");
     let request = base.clone().property(
         &["connection", "peer_certificate"],
-        PropertyValue::String(url_encode(&leaf)),
+        PropertyValue::String(support::url_encode(&leaf)),
     );
     assert!(support::send(&mut host, &request).accepted);
 
@@ -211,7 +191,7 @@ fn connection_certificate_chain_checked() {
         .property(&["connection", "mtls"], PropertyValue::Bool(true))
         .property(
             &["connection", "peer_certificate"],
-            PropertyValue::String(url_encode(&leaf)),
+            PropertyValue::String(support::url_encode(&leaf)),
         );
     rejected(&support::send(&mut later, &request), "CERT_EXPIRED");
 }
@@ -241,7 +221,7 @@ fn certificate_identity_is_bound_to_fspiop_source() {
 
 #[test]
 fn digest_binding_matches_envoy_lower_case_hex() {
-    let leaf = fixture("cases/hub-client.pem");
+    let leaf = support::pki_fixture("cases/hub-client.pem");
     let info = fspiop_guard_core::pki::pem::read_bundle(&leaf).unwrap();
     let der = info.certificates()[0].to_vec();
     let inspected = fspiop_guard_core::pki::inspect::inspect_certificate(&der).unwrap();
@@ -268,10 +248,10 @@ fn digest_binding_matches_envoy_lower_case_hex() {
 fn xfcc_trusted_only_from_configured_proxy() {
     let extra = format!(
         r#""mtls":{{"certificate_source":"xfcc","xfcc_trusted_by":"spiffe://hub/gateway","trust_anchors":{},"identities":{{"payerfsp":["CN=payerfsp"]}}}}"#,
-        json(&hub_root())
+        support::json_string(&hub_root())
     );
     let mut host = start_full(&extra, CASE_TIME);
-    let chain = url_encode(&fixture("cases/client-chain.pem"));
+    let chain = support::url_encode(&support::pki_fixture("cases/client-chain.pem"));
 
     rejected(
         &support::send(&mut host, &quote(CASE_TIME)),
@@ -319,7 +299,7 @@ fn exempt_paths_need_no_client_certificate() {
 }
 
 fn hub_jws_key() -> SigningKey {
-    let pem = String::from_utf8(fixture("keys/hub-jws.key.pem")).unwrap();
+    let pem = String::from_utf8(support::pki_fixture("keys/hub-jws.key.pem")).unwrap();
     SigningKey::from_pem(&pem).unwrap()
 }
 
@@ -420,7 +400,7 @@ fn jws_only_module_refuses_caller_checks_by_name() {
 }
 
 #[test]
-fn bad_caller_configuration_is_refused_with_the_field_named() {
+fn bad_caller_config_names_field() {
     for (extra, field) in [
         (
             r#""mtls":{"certificate_source":"header"}"#,

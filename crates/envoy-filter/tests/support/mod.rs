@@ -86,6 +86,33 @@ pub fn start(config: HostConfig) -> Host {
     Host::start(module(), config).unwrap_or_else(|error| panic!("host did not start: {error}"))
 }
 
+/// Reads a file of the core crate's certificate fixtures (`tests/fixtures/pki`).
+pub fn pki_fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/tests/fixtures/pki")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Percent-encodes every byte but RFC 3986 unreserved characters, as Envoy writes the
+/// `Cert` and `Chain` keys of `x-forwarded-client-cert` and `connection.peer_certificate`.
+pub fn url_encode(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Quotes text as a JSON string.
+pub fn json_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap()
+}
+
 /// A test key pair from the core crate's test keys.
 pub fn signing_key(name: &str) -> SigningKey {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
