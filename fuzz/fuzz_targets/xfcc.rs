@@ -4,16 +4,17 @@
 #![no_main]
 
 use fspiop_guard_core::pki::identity::{Identity, common_names_of_dn};
-use fspiop_guard_envoy_filter::peer::xfcc::{MAX_XFCC_BYTES, last_element};
+use fspiop_guard_envoy_filter::peer::xfcc::{MAX_ELEMENTS, MAX_XFCC_BYTES, read};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(element) = last_element(text) {
+    if let Ok(header) = read(text) {
         assert!(text.len() <= MAX_XFCC_BYTES);
-        if let Some(subject) = &element.subject {
+        assert!((1..=MAX_ELEMENTS).contains(&header.elements));
+        if let Some(subject) = &header.last.subject {
             let _ = common_names_of_dn(subject);
         }
     }

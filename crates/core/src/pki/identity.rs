@@ -1,9 +1,9 @@
 //! Binding of a TLS client certificate to the FSPIOP participant it speaks for.
 //!
 //! The Hub signs each DFSP's client certificate from the DFSP's CSR, so a valid chain
-//! proves only that *some* DFSP has the key. Which one is a separate fact: an
-//! [`IdentityMap`] lists, per participant, the certificate identities it may present,
-//! and [`check_source_binding`] rejects a request whose `FSPIOP-Source` names another.
+//! proves only that *some* DFSP has the key. An [`IdentityMap`] lists, per participant,
+//! the certificate identities it may present. [`check_source_binding`] then rejects a
+//! request whose `FSPIOP-Source` names another participant.
 //!
 //! Identities are written as `CN=<common name>`, `DNS:<name>`, `URI:<uri>` or
 //! `SHA256:<fingerprint>`. They can come from a parsed certificate
