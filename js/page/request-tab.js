@@ -95,6 +95,7 @@ export function createRequestTab({ settings, onChange }) {
 
   async function addPastedKeys() {
     const text = $('key-text').value;
+    setKeyStatus('Reading the key…');
     try {
       const entries = await readKeys(text, $('key-participant').value, 'pasted');
       addKeys(entries);
