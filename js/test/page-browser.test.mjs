@@ -365,7 +365,10 @@ test('keysync without CORS shows a clear error', { skip }, async () => {
     await page.fill('#keysync-url', `http://127.0.0.1:${keysync.address().port}/v1/keys`);
     await page.click('#keysync-load');
     await page.waitForFunction(() => document.getElementById('key-status').classList.contains('error'));
-    assert.match(await page.locator('#key-status').innerText(), /Access-Control-Allow-Origin/);
+    const status = await page.locator('#key-status').innerText();
+    assert.match(status, /Access-Control-Allow-Origin/);
+    const origin = await page.evaluate(() => location.origin);
+    assert.ok(status.includes(`KEYSYNC_LISTEN_CORS_ALLOW_ORIGINS=${origin}`), status);
     await page.context().close();
   } finally {
     keysync.close();

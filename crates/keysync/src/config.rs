@@ -222,6 +222,13 @@ pub const SETTINGS: &[(&str, SettingType, &str, &str, &str)] = &[
         "address of /v1/keys, /metrics, /healthz and /readyz",
     ),
     (
+        "listen.cors_allow_origins",
+        SettingType::String,
+        "",
+        "origins",
+        "comma-separated browser origins allowed to read /v1/keys, or *; empty allows none",
+    ),
+    (
         "refresh.min_interval_seconds",
         SettingType::Number,
         "5",
@@ -302,6 +309,8 @@ pub struct Config {
     pub pem_dir: Option<PathBuf>,
     /// Address of the HTTP outputs.
     pub listen: SocketAddr,
+    /// Browser origins that may read `/v1/keys`, such as the verification page's.
+    pub cors: CorsOrigins,
     pub refresh: RefreshConfig,
 }
 
@@ -475,6 +484,7 @@ struct RawOutput {
 #[serde(deny_unknown_fields)]
 struct RawListen {
     address: Option<String>,
+    cors_allow_origins: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -482,6 +492,96 @@ struct RawListen {
 struct RawRefresh {
     min_interval_seconds: Option<f64>,
     wait_ms: Option<u64>,
+}
+
+/// Browser origins allowed to read the key set across origins (the Fetch standard's CORS).
+///
+/// The key set holds public keys only, so this is about which web pages may read it
+/// through a user's browser, not about secrecy. Nothing is allowed unless configured.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// No `Access-Control-Allow-Origin` header is sent.
+    #[default]
+    None,
+    /// `*`: any page may read the key set.
+    Any,
+    /// These origins, serialised as browsers send them in `Origin`.
+    List(Vec<String>),
+}
+
+impl CorsOrigins {
+    /// Maximum number of origins in the list.
+    pub const MAX_ORIGINS: usize = 64;
+
+    /// Reads a comma-separated list of origins such as `http://127.0.0.1:8731`, or `*`.
+    ///
+    /// Each origin is a scheme (`http` or `https`), a host and an optional port, with no
+    /// path. Scheme and host are lowercased and a default port is dropped, as browsers do
+    /// when they send `Origin` (RFC 6454, section 6.1).
+    ///
+    /// # Errors
+    /// A message naming the value that is not an origin.
+    pub fn parse(text: &str) -> Result<CorsOrigins, String> {
+        let items: Vec<&str> = text
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .collect();
+        if items.is_empty() {
+            return Ok(CorsOrigins::None);
+        }
+        if items == ["*"] {
+            return Ok(CorsOrigins::Any);
+        }
+        if items.len() > Self::MAX_ORIGINS {
+            return Err(format!(
+                "{} origins are listed; at most {} are allowed, or * for any",
+                items.len(),
+                Self::MAX_ORIGINS
+            ));
+        }
+        items
+            .into_iter()
+            .map(normalise_origin)
+            .collect::<Result<Vec<_>, _>>()
+            .map(CorsOrigins::List)
+    }
+
+    /// Returns the `Access-Control-Allow-Origin` value for a request's `Origin`, if the
+    /// origin is allowed.
+    pub fn allow(&self, origin: Option<&str>) -> Option<String> {
+        match (self, origin) {
+            (CorsOrigins::None, _) | (CorsOrigins::List(_), None) => None,
+            (CorsOrigins::Any, _) => Some("*".to_owned()),
+            (CorsOrigins::List(list), Some(origin)) => {
+                let origin = normalise_origin(origin).ok()?;
+                list.contains(&origin).then_some(origin)
+            }
+        }
+    }
+}
+
+/// Lowercases an origin's scheme and host and drops its default port.
+fn normalise_origin(text: &str) -> Result<String, String> {
+    let problem = || {
+        format!(
+            "{text:?} is not an origin; write the scheme, host and port the page is served \
+             from, such as http://127.0.0.1:8731, with no path"
+        )
+    };
+    let lower = text.trim().to_ascii_lowercase();
+    let (scheme, rest) = lower.split_once("://").ok_or_else(problem)?;
+    let default_port = match scheme {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return Err(problem()),
+    };
+    let bad_character = |c: char| c.is_whitespace() || c.is_control() || "/?#@\\".contains(c);
+    if rest.is_empty() || rest.len() > 253 + 6 || rest.contains(bad_character) {
+        return Err(problem());
+    }
+    let host = rest.strip_suffix(default_port).unwrap_or(rest);
+    Ok(format!("{scheme}://{host}"))
 }
 
 /// Format of a configuration file, from its extension.
@@ -897,6 +997,9 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         )
     })?;
 
+    let cors = CorsOrigins::parse(raw.listen.cors_allow_origins.as_deref().unwrap_or(""))
+        .map_err(|message| error("listen.cors_allow_origins", message))?;
+
     let wait_ms = raw.refresh.wait_ms.unwrap_or(1500);
     if wait_ms > 60_000 {
         return Err(error(
@@ -924,6 +1027,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         state_file: raw.state.file,
         pem_dir: raw.output.pem_dir,
         listen,
+        cors,
         refresh,
     })
 }
@@ -1109,6 +1213,62 @@ mod tests {
             let err = toml(&format!("{MINIMAL}{text}\n")).unwrap_err();
             assert_eq!(err.setting, setting, "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn cors_origins_are_normalised_as_browsers_send_them() {
+        let config = toml(&format!(
+            "{MINIMAL}[listen]\ncors_allow_origins = \"HTTP://127.0.0.1:8731, https://Page.example:443\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            config.cors,
+            CorsOrigins::List(vec![
+                "http://127.0.0.1:8731".to_owned(),
+                "https://page.example".to_owned()
+            ])
+        );
+        assert_eq!(
+            config.cors.allow(Some("https://page.example")).as_deref(),
+            Some("https://page.example")
+        );
+        assert_eq!(config.cors.allow(Some("https://evil.example")), None);
+        assert_eq!(config.cors.allow(Some("null")), None);
+        assert_eq!(config.cors.allow(None), None);
+    }
+
+    #[test]
+    fn cors_parse_star_allows_any_origin_and_empty_allows_none() {
+        assert_eq!(CorsOrigins::parse("*"), Ok(CorsOrigins::Any));
+        assert_eq!(
+            CorsOrigins::Any.allow(Some("https://x.example")).as_deref(),
+            Some("*")
+        );
+        assert_eq!(CorsOrigins::parse(" , "), Ok(CorsOrigins::None));
+        assert_eq!(CorsOrigins::None.allow(Some("http://127.0.0.1")), None);
+    }
+
+    #[test]
+    fn cors_origin_with_path_or_non_http_scheme_is_rejected() {
+        for value in [
+            "http://127.0.0.1:8731/",
+            "http://127.0.0.1:8731/v1/keys",
+            "file://",
+            "127.0.0.1:8731",
+            "http://",
+            "http://user@host",
+            "*, http://a",
+        ] {
+            let err = Config::from_parts(
+                Some((FileFormat::Toml, MINIMAL.as_bytes())),
+                &env(&[("KEYSYNC_LISTEN_CORS_ALLOW_ORIGINS", value)]),
+            )
+            .unwrap_err();
+            assert_eq!(err.setting, "listen.cors_allow_origins", "{value}: {err}");
+            assert!(err.message.contains("is not an origin"), "{value}: {err}");
+        }
+        let many = vec!["http://a"; CorsOrigins::MAX_ORIGINS + 1].join(",");
+        assert!(CorsOrigins::parse(&many).unwrap_err().contains("at most"));
     }
 
     #[test]

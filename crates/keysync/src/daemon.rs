@@ -9,7 +9,7 @@ use tokio::sync::{Notify, watch};
 use tracing::{debug, error, info, warn};
 
 use crate::client::{FetchError, McmClient};
-use crate::config::Config;
+use crate::config::{Config, CorsOrigins};
 use crate::history::{Event, KeyHistory, Poll};
 use crate::mcm::{self, Offer};
 use crate::metrics::Metrics;
@@ -87,6 +87,7 @@ pub struct Shared {
     refresh: Mutex<RefreshState>,
     refresh_min_interval: Duration,
     refresh_wait: Duration,
+    cors: CorsOrigins,
 }
 
 impl Shared {
@@ -96,6 +97,11 @@ impl Shared {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+
+    /// Returns the browser origins allowed to read the key set.
+    pub fn cors(&self) -> &CorsOrigins {
+        &self.cors
     }
 
     pub fn is_ready(&self) -> bool {
@@ -197,6 +203,7 @@ impl Keysync {
             refresh: Mutex::new(RefreshState::default()),
             refresh_min_interval: config.refresh.min_interval,
             refresh_wait: config.refresh.wait,
+            cors: config.cors.clone(),
         });
         let keysync = Keysync {
             config,

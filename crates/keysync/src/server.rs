@@ -8,6 +8,11 @@
 //! | `GET /metrics` | Prometheus text |
 //! | `GET /healthz` | `200` while the process serves |
 //! | `GET /readyz` | `200` once a key set is loaded, `503` before |
+//!
+//! Responses from `/v1/keys` carry `Access-Control-Allow-Origin` when the request's `Origin`
+//! is listed in `listen.cors_allow_origins`, so the verification page can load the keys.
+//! NOTE: no preflight (`OPTIONS`) is answered: the page's plain `GET` needs none, and the
+//! refresh header stays out of reach of browsers.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -24,6 +29,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
+use crate::config::CorsOrigins;
 use crate::daemon::{RefreshOutcome, Shared};
 
 /// Path of the key set.
@@ -104,7 +110,9 @@ async fn route(shared: &Shared, request: &Request<Incoming>, peer: SocketAddr) -
                 let outcome = shared.request_refresh().await;
                 info!(peer = %peer, outcome = ?outcome, "key set requested with a refresh");
             }
-            keyset(shared, request)
+            let mut answer = keyset(shared, request);
+            allow_origin(shared, request, &mut answer);
+            answer
         }
         (&Method::POST, REFRESH_PATH) => {
             let outcome = shared.request_refresh().await;
@@ -149,6 +157,28 @@ async fn route(shared: &Shared, request: &Request<Incoming>, peer: SocketAddr) -
             StatusCode::NOT_FOUND,
             "not found; keysync serves /v1/keys, /v1/keys/refresh, /metrics, /healthz and /readyz",
         ),
+    }
+}
+
+/// Adds the CORS headers that let an allowed page read the response and its `ETag`.
+fn allow_origin(shared: &Shared, request: &Request<Incoming>, answer: &mut Answer) {
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|value| value.to_str().ok());
+    let headers = answer.headers_mut();
+    if matches!(shared.cors(), CorsOrigins::List(_)) {
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    let Some(allowed) = shared.cors().allow(origin) else {
+        return;
+    };
+    if let Ok(value) = HeaderValue::from_str(&allowed) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("ETag"),
+        );
     }
 }
 

@@ -601,6 +601,56 @@ async fn etag_and_if_none_match() {
 }
 
 #[tokio::test]
+async fn listed_origin_may_read_the_key_set() {
+    let harness =
+        three_participants(&[("KEYSYNC_LISTEN_CORS_ALLOW_ORIGINS", "http://127.0.0.1:8731")]).await;
+
+    let (status, headers, _) = get(
+        harness.address,
+        "/v1/keys",
+        &[("origin", "http://127.0.0.1:8731")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "http://127.0.0.1:8731"
+    );
+    assert_eq!(headers["access-control-expose-headers"], "ETag");
+    assert_eq!(headers["vary"], "Origin");
+
+    let (_, headers, _) = get(
+        harness.address,
+        "/v1/keys",
+        &[("origin", "http://127.0.0.1:9999")],
+    )
+    .await;
+    assert!(!headers.contains_key("access-control-allow-origin"));
+    assert_eq!(headers["vary"], "Origin");
+
+    let (_, headers, _) = get(
+        harness.address,
+        "/metrics",
+        &[("origin", "http://127.0.0.1:8731")],
+    )
+    .await;
+    assert!(!headers.contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
+async fn no_origin_is_allowed_by_default() {
+    let harness = three_participants(&[]).await;
+    let (status, headers, _) = get(
+        harness.address,
+        "/v1/keys",
+        &[("origin", "http://127.0.0.1:8731")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(!headers.contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
 async fn keyset_before_any_key_is_503() {
     let harness = Harness::start(&[]).await;
     let (status, _, body) = get(harness.address, "/v1/keys", &[]).await;
