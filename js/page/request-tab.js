@@ -190,7 +190,7 @@ export function createRequestTab({ settings, onChange }) {
       setKeyStatus(`Added ${entries.length} key${entries.length === 1 ? '' : 's'} from ${url.href}.`, 'ok');
     } catch (error) {
       const reason = error.name === 'AbortError' ? `timed out after ${KEYSYNC_TIMEOUT_MS / 1000} s`
-        : error instanceof TypeError ? `the browser could not read it: keysync is unreachable, or sent no Access-Control-Allow-Origin header for this page (start keysync with KEYSYNC_LISTEN_CORS_ALLOW_ORIGINS=${location.origin})`
+        : error instanceof TypeError ? `the fetch failed: keysync is unreachable, or sent no Access-Control-Allow-Origin header for this page (start keysync with KEYSYNC_LISTEN_CORS_ALLOW_ORIGINS=${location.origin})`
           : error.message;
       setKeyStatus(`Could not load keys from ${url.href}: ${reason}. You can also save the document and drop it here.`, 'error');
     } finally {

@@ -421,7 +421,7 @@ test('5 MiB of garbage in any field shows an error', { skip, timeout: 300000 }, 
 
     const started = Date.now();
     await page.click(item.button);
-    // The status line may still hold the previous case's error, so wait for this case's text.
+    // The status line may still show the previous case's error, so wait for this case's text.
     const error = page.locator(item.error).filter({ hasText: item.expect });
     await error.waitFor({ timeout: 20000 });
     const elapsed = Date.now() - started;
