@@ -1,5 +1,6 @@
 //! `keysync` and `publish-hub-key`: thin wrappers over the keysync crate.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -54,9 +55,13 @@ pub struct PublishArgs {
     timeout_seconds: u64,
 }
 
+/// Sends logs to standard error, with colours only when it is a terminal, so files and
+/// `kubectl logs` get plain text.
 fn init_logs(level: tracing::Level) {
+    let colours = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(colours)
         .with_max_level(level)
         .try_init();
 }

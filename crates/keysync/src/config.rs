@@ -484,7 +484,19 @@ struct RawOutput {
 #[serde(deny_unknown_fields)]
 struct RawListen {
     address: Option<String>,
-    cors_allow_origins: Option<String>,
+    cors_allow_origins: Option<Origins>,
+}
+
+/// `listen.cors_allow_origins`: a list in a file, or one comma-separated string (as the
+/// environment variable gives it).
+#[derive(Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a list of origins, or one string of comma-separated origins"
+)]
+enum Origins {
+    Text(String),
+    List(Vec<String>),
 }
 
 #[derive(Deserialize, Default)]
@@ -496,7 +508,7 @@ struct RawRefresh {
 
 /// Browser origins allowed to read the key set across origins (the Fetch standard's CORS).
 ///
-/// The key set holds public keys only, so this is about which web pages may read it
+/// The key set contains public keys only, so this is about which web pages may read it
 /// through a user's browser, not about secrecy. Nothing is allowed unless configured.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum CorsOrigins {
@@ -644,7 +656,15 @@ impl Config {
             Some((format, bytes)) => parse_file(format, bytes)?,
         };
         apply_environment(&mut tree, environment)?;
-        let raw: RawConfig = serde_json::from_value(tree).map_err(|e| error("", e.to_string()))?;
+        let raw: RawConfig = serde_path_to_error::deserialize(tree).map_err(|e| {
+            let setting = e.path().to_string();
+            let setting = if setting == "." {
+                String::new()
+            } else {
+                setting
+            };
+            error(&setting, e.into_inner().to_string())
+        })?;
         validate(raw)
     }
 }
@@ -997,7 +1017,12 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         )
     })?;
 
-    let cors = CorsOrigins::parse(raw.listen.cors_allow_origins.as_deref().unwrap_or(""))
+    let origins = match raw.listen.cors_allow_origins {
+        None => String::new(),
+        Some(Origins::Text(text)) => text,
+        Some(Origins::List(list)) => list.join(","),
+    };
+    let cors = CorsOrigins::parse(&origins)
         .map_err(|message| error("listen.cors_allow_origins", message))?;
 
     let wait_ms = raw.refresh.wait_ms.unwrap_or(1500);
@@ -1238,7 +1263,32 @@ mod tests {
     }
 
     #[test]
-    fn cors_parse_star_allows_any_origin_and_empty_allows_none() {
+    fn cors_origins_as_a_toml_list() {
+        let config = toml(&format!(
+            "{MINIMAL}[listen]\ncors_allow_origins = [\"http://127.0.0.1:8731\", \"https://page.example\"]\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            config.cors,
+            CorsOrigins::List(vec![
+                "http://127.0.0.1:8731".to_owned(),
+                "https://page.example".to_owned()
+            ])
+        );
+    }
+
+    #[test]
+    fn wrong_value_type_names_the_setting() {
+        let err = toml(&format!("{MINIMAL}[listen]\ncors_allow_origins = 5\n")).unwrap_err();
+        assert_eq!(err.setting, "listen.cors_allow_origins", "{err}");
+        assert!(err.message.contains("comma-separated origins"), "{err}");
+
+        let err = toml(&format!("{MINIMAL}[poll]\nperiod_seconds = \"soon\"\n")).unwrap_err();
+        assert_eq!(err.setting, "poll.period_seconds", "{err}");
+    }
+
+    #[test]
+    fn cors_star_and_empty_values() {
         assert_eq!(CorsOrigins::parse("*"), Ok(CorsOrigins::Any));
         assert_eq!(
             CorsOrigins::Any.allow(Some("https://x.example")).as_deref(),
@@ -1249,7 +1299,7 @@ mod tests {
     }
 
     #[test]
-    fn cors_origin_with_path_or_non_http_scheme_is_rejected() {
+    fn cors_origin_with_path_rejected() {
         for value in [
             "http://127.0.0.1:8731/",
             "http://127.0.0.1:8731/v1/keys",

@@ -11,8 +11,8 @@
 //!
 //! Responses from `/v1/keys` carry `Access-Control-Allow-Origin` when the request's `Origin`
 //! is listed in `listen.cors_allow_origins`, so the verification page can load the keys.
-//! NOTE: no preflight (`OPTIONS`) is answered: the page's plain `GET` needs none, and the
-//! refresh header stays out of reach of browsers.
+//! A CORS preflight (`OPTIONS /v1/keys`) allows `GET` and `HEAD` with `If-None-Match`
+//! only, so a page never sends the refresh header that starts an MCM poll.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -114,6 +114,11 @@ async fn route(shared: &Shared, request: &Request<Incoming>, peer: SocketAddr) -
             allow_origin(shared, request, &mut answer);
             answer
         }
+        (&Method::OPTIONS, KEYS_PATH) => {
+            let mut answer = preflight();
+            allow_origin(shared, request, &mut answer);
+            answer
+        }
         (&Method::POST, REFRESH_PATH) => {
             let outcome = shared.request_refresh().await;
             info!(peer = %peer, outcome = ?outcome, "immediate MCM poll requested");
@@ -158,6 +163,31 @@ async fn route(shared: &Shared, request: &Request<Incoming>, peer: SocketAddr) -
             "not found; keysync serves /v1/keys, /v1/keys/refresh, /metrics, /healthz and /readyz",
         ),
     }
+}
+
+/// Returns the response to a CORS preflight: the methods and request header a page may
+/// use on `/v1/keys`, cached by the browser for ten minutes.
+fn preflight() -> Answer {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ALLOW,
+        HeaderValue::from_static("GET, HEAD, OPTIONS"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, HEAD"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("If-None-Match"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    response
 }
 
 /// Adds the CORS headers that let an allowed page read the response and its `ETag`.

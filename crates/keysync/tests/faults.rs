@@ -638,6 +638,40 @@ async fn listed_origin_may_read_the_key_set() {
 }
 
 #[tokio::test]
+async fn preflight_allows_only_if_none_match() {
+    let harness =
+        three_participants(&[("KEYSYNC_LISTEN_CORS_ALLOW_ORIGINS", "http://127.0.0.1:8731")]).await;
+    let (status, headers, _) = request(
+        harness.address,
+        reqwest::Method::OPTIONS,
+        "/v1/keys",
+        &[
+            ("origin", "http://127.0.0.1:8731"),
+            ("access-control-request-method", "GET"),
+            ("access-control-request-headers", "if-none-match"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "http://127.0.0.1:8731"
+    );
+    assert_eq!(headers["access-control-allow-methods"], "GET, HEAD");
+    assert_eq!(headers["access-control-allow-headers"], "If-None-Match");
+
+    let (status, headers, _) = request(
+        harness.address,
+        reqwest::Method::OPTIONS,
+        "/v1/keys",
+        &[("origin", "http://127.0.0.1:9999")],
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert!(!headers.contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
 async fn no_origin_is_allowed_by_default() {
     let harness = three_participants(&[]).await;
     let (status, headers, _) = get(
