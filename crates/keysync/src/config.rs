@@ -1241,40 +1241,33 @@ mod tests {
     }
 
     #[test]
-    fn cors_origins_are_normalised_as_browsers_send_them() {
-        let config = toml(&format!(
-            "{MINIMAL}[listen]\ncors_allow_origins = \"HTTP://127.0.0.1:8731, https://Page.example:443\"\n"
-        ))
-        .unwrap();
+    fn cors_origins_normalised_like_browsers() {
+        let expected = CorsOrigins::List(vec![
+            "http://127.0.0.1:8731".to_owned(),
+            "https://page.example".to_owned(),
+        ]);
+        for value in [
+            "\"HTTP://127.0.0.1:8731, https://Page.example:443\"",
+            "[\"http://127.0.0.1:8731\", \"https://page.example\"]",
+        ] {
+            let config = toml(&format!(
+                "{MINIMAL}[listen]\ncors_allow_origins = {value}\n"
+            ))
+            .unwrap();
+            assert_eq!(config.cors, expected, "{value}");
+        }
+
         assert_eq!(
-            config.cors,
-            CorsOrigins::List(vec![
-                "http://127.0.0.1:8731".to_owned(),
-                "https://page.example".to_owned()
-            ])
-        );
-        assert_eq!(
-            config.cors.allow(Some("https://page.example")).as_deref(),
+            expected.allow(Some("https://page.example")).as_deref(),
             Some("https://page.example")
         );
-        assert_eq!(config.cors.allow(Some("https://evil.example")), None);
-        assert_eq!(config.cors.allow(Some("null")), None);
-        assert_eq!(config.cors.allow(None), None);
-    }
-
-    #[test]
-    fn cors_origins_as_a_toml_list() {
-        let config = toml(&format!(
-            "{MINIMAL}[listen]\ncors_allow_origins = [\"http://127.0.0.1:8731\", \"https://page.example\"]\n"
-        ))
-        .unwrap();
         assert_eq!(
-            config.cors,
-            CorsOrigins::List(vec![
-                "http://127.0.0.1:8731".to_owned(),
-                "https://page.example".to_owned()
-            ])
+            expected.allow(Some("HTTPS://PAGE.example:443")).as_deref(),
+            Some("https://page.example")
         );
+        assert_eq!(expected.allow(Some("https://evil.example")), None);
+        assert_eq!(expected.allow(Some("null")), None);
+        assert_eq!(expected.allow(None), None);
     }
 
     #[test]

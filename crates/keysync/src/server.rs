@@ -168,25 +168,19 @@ async fn route(shared: &Shared, request: &Request<Incoming>, peer: SocketAddr) -
 /// Returns the response to a CORS preflight: the methods and request header a page may
 /// use on `/v1/keys`, cached by the browser for ten minutes.
 fn preflight() -> Answer {
+    const HEADERS: [(header::HeaderName, &str); 4] = [
+        (header::ALLOW, "GET, HEAD, OPTIONS"),
+        (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD"),
+        (header::ACCESS_CONTROL_ALLOW_HEADERS, "If-None-Match"),
+        (header::ACCESS_CONTROL_MAX_AGE, "600"),
+    ];
     let mut response = Response::new(Full::new(Bytes::new()));
     *response.status_mut() = StatusCode::NO_CONTENT;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::ALLOW,
-        HeaderValue::from_static("GET, HEAD, OPTIONS"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, HEAD"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("If-None-Match"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("600"),
-    );
+    for (name, value) in HEADERS {
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::from_static(value));
+    }
     response
 }
 

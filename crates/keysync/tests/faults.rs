@@ -600,71 +600,77 @@ async fn etag_and_if_none_match() {
     assert_eq!(status, 200);
 }
 
-#[tokio::test]
-async fn listed_origin_may_read_the_key_set() {
-    let harness =
-        three_participants(&[("KEYSYNC_LISTEN_CORS_ALLOW_ORIGINS", "http://127.0.0.1:8731")]).await;
+/// Origin of the verification page in the CORS tests.
+const PAGE_ORIGIN: &str = "http://127.0.0.1:8731";
 
-    let (status, headers, _) = get(
-        harness.address,
-        "/v1/keys",
-        &[("origin", "http://127.0.0.1:8731")],
-    )
-    .await;
+/// Sends `method path` with an `Origin` header and extra headers, and returns the status and headers.
+async fn from_origin(
+    harness: &Harness,
+    method: reqwest::Method,
+    path: &str,
+    origin: &str,
+    extra: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap) {
+    let mut headers = vec![("origin", origin)];
+    headers.extend_from_slice(extra);
+    let (status, headers, _) = request(harness.address, method, path, &headers).await;
+    (status, headers)
+}
+
+#[tokio::test]
+async fn listed_origin_reads_key_set() {
+    let harness = three_participants(&[("KEYSYNC_LISTEN_CORS_ALLOW_ORIGINS", PAGE_ORIGIN)]).await;
+
+    let (status, headers) =
+        from_origin(&harness, reqwest::Method::GET, "/v1/keys", PAGE_ORIGIN, &[]).await;
     assert_eq!(status, 200);
-    assert_eq!(
-        headers["access-control-allow-origin"],
-        "http://127.0.0.1:8731"
-    );
+    assert_eq!(headers["access-control-allow-origin"], PAGE_ORIGIN);
     assert_eq!(headers["access-control-expose-headers"], "ETag");
     assert_eq!(headers["vary"], "Origin");
 
-    let (_, headers, _) = get(
-        harness.address,
+    let (_, headers) = from_origin(
+        &harness,
+        reqwest::Method::GET,
         "/v1/keys",
-        &[("origin", "http://127.0.0.1:9999")],
+        "http://127.0.0.1:9999",
+        &[],
     )
     .await;
     assert!(!headers.contains_key("access-control-allow-origin"));
     assert_eq!(headers["vary"], "Origin");
 
-    let (_, headers, _) = get(
-        harness.address,
-        "/metrics",
-        &[("origin", "http://127.0.0.1:8731")],
-    )
-    .await;
+    let (_, headers) =
+        from_origin(&harness, reqwest::Method::GET, "/metrics", PAGE_ORIGIN, &[]).await;
     assert!(!headers.contains_key("access-control-allow-origin"));
 }
 
 #[tokio::test]
 async fn preflight_allows_only_if_none_match() {
-    let harness =
-        three_participants(&[("KEYSYNC_LISTEN_CORS_ALLOW_ORIGINS", "http://127.0.0.1:8731")]).await;
-    let (status, headers, _) = request(
-        harness.address,
+    let harness = three_participants(&[("KEYSYNC_LISTEN_CORS_ALLOW_ORIGINS", PAGE_ORIGIN)]).await;
+    let preflight = [
+        ("access-control-request-method", "GET"),
+        ("access-control-request-headers", "if-none-match"),
+    ];
+
+    let (status, headers) = from_origin(
+        &harness,
         reqwest::Method::OPTIONS,
         "/v1/keys",
-        &[
-            ("origin", "http://127.0.0.1:8731"),
-            ("access-control-request-method", "GET"),
-            ("access-control-request-headers", "if-none-match"),
-        ],
+        PAGE_ORIGIN,
+        &preflight,
     )
     .await;
     assert_eq!(status, 204);
-    assert_eq!(
-        headers["access-control-allow-origin"],
-        "http://127.0.0.1:8731"
-    );
+    assert_eq!(headers["access-control-allow-origin"], PAGE_ORIGIN);
     assert_eq!(headers["access-control-allow-methods"], "GET, HEAD");
     assert_eq!(headers["access-control-allow-headers"], "If-None-Match");
 
-    let (status, headers, _) = request(
-        harness.address,
+    let (status, headers) = from_origin(
+        &harness,
         reqwest::Method::OPTIONS,
         "/v1/keys",
-        &[("origin", "http://127.0.0.1:9999")],
+        "http://127.0.0.1:9999",
+        &preflight,
     )
     .await;
     assert_eq!(status, 204);
@@ -674,12 +680,8 @@ async fn preflight_allows_only_if_none_match() {
 #[tokio::test]
 async fn no_origin_is_allowed_by_default() {
     let harness = three_participants(&[]).await;
-    let (status, headers, _) = get(
-        harness.address,
-        "/v1/keys",
-        &[("origin", "http://127.0.0.1:8731")],
-    )
-    .await;
+    let (status, headers) =
+        from_origin(&harness, reqwest::Method::GET, "/v1/keys", PAGE_ORIGIN, &[]).await;
     assert_eq!(status, 200);
     assert!(!headers.contains_key("access-control-allow-origin"));
 }
